@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "SwiftAttention",
+    products: [
+        .library(name: "SwiftAttention", targets: ["SwiftAttention"]),
+        .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
+        .executable(name: "gpt", targets: ["gpt"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // OpenBLAS (CBLAS) and LAPACKE, linked from the system; no C code of ours.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(
+            name: "LinearAlgebra",
+            dependencies: [
+                "COpenBLAS",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
+        .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
+        .target(name: "SwiftAttention", dependencies: ["LinearAlgebra", "Transformer"]),
+        .executableTarget(
+            name: "gpt",
+            dependencies: [
+                "SwiftAttention",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["LinearAlgebra", .product(name: "RealModule", package: "swift-numerics")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "SwiftAttention", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,19 @@
+/// Errors from the linear-algebra routines that depend on the values, not
+/// only the shapes, of their inputs.
+public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
+    /// The operation needs a square matrix.
+    case notSquare(rows: Int, cols: Int)
+    /// The matrix is singular: LU factorisation found an exact zero pivot at `pivot` (0-based),
+    /// or the result was not finite.
+    case singular(pivot: Int)
+    /// The right-hand side has a different number of rows than the matrix.
+    case shapeMismatch(matrix: String, rightHandSide: String)
+
+    public var description: String {
+        switch self {
+        case let .notSquare(r, c): return "matrix is not square: [\(r), \(c)]"
+        case let .singular(p): return "matrix is singular (zero pivot at row \(p))"
+        case let .shapeMismatch(m, b): return "right-hand side \(b) does not match matrix \(m)"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+// Row-wise reductions: each returns a column vector `[rows, 1]` (or `[Int]`
+// for argmax), so it broadcasts back with `subtractingColumn` and friends.
+
+extension Matrix {
+    /// Reduces every row with `body(row) -> value` into a `[rows, 1]` column.
+    @inlinable
+    public func reduceRows(_ body: (UnsafeBufferPointer<Double>) -> Double) -> Matrix {
+        var out = [Double](repeating: 0, count: rows)
+        elements.withUnsafeBufferPointer { e in
+            for r in 0..<rows {
+                out[r] = body(UnsafeBufferPointer(rebasing: e[r * cols ..< (r + 1) * cols]))
+            }
+        }
+        return Matrix(rows: rows, cols: 1, elements: out)
+    }
+
+    /// The largest element of each row: `[rows, cols] -> [rows, 1]`. Requires `cols > 0`.
+    public func rowMax() -> Matrix {
+        precondition(cols > 0, "rowMax: no columns in \(shapeDescription)")
+        return reduceRows { $0.max()! }
+    }
+
+    /// The sum of each row: `[rows, cols] -> [rows, 1]`.
+    public func rowSum() -> Matrix { reduceRows { $0.reduce(0, +) } }
+
+    /// The mean of each row: `[rows, cols] -> [rows, 1]`. Requires `cols > 0`.
+    public func rowMean() -> Matrix {
+        precondition(cols > 0, "rowMean: no columns in \(shapeDescription)")
+        return reduceRows { $0.reduce(0, +) / Double($0.count) }
+    }
+
+    /// The population variance of each row (divides by `cols`, as NumPy's
+    /// `var` does): `[rows, cols] -> [rows, 1]`. Two-pass, for accuracy.
+    public func rowVariance() -> Matrix {
+        precondition(cols > 0, "rowVariance: no columns in \(shapeDescription)")
+        return reduceRows { row in
+            let mean = row.reduce(0, +) / Double(row.count)
+            return row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(row.count)
+        }
+    }
+
+    /// The column index of each row's largest element (the first on ties).
+    public func rowArgmax() -> [Int] {
+        precondition(cols > 0, "rowArgmax: no columns in \(shapeDescription)")
+        return (0..<rows).map { r in
+            var best = 0
+            for c in 1..<max(cols, 1) where elements[r * cols + c] > elements[r * cols + best] { best = c }
+            return best
+        }
+    }
+}

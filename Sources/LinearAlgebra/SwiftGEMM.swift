@@ -1,0 +1,187 @@
+import Dispatch
+import RealModule
+
+/// The pure-Swift GEMM: operands are packed into contiguous panels
+/// (`kc` deep, `mc` rows of A, `nc` columns of B) and a register-blocked
+/// `mr × nr` micro-kernel runs over them. Several threads split the output
+/// into contiguous row or column ranges. Correct for any shape and any
+/// transposes; tuning the tile shape per CPU is a separate step.
+enum SwiftGEMM {
+    static let mr = 4, nr = 8
+    static let kc = 256, mc = 96, nc = 2048
+
+    /// Below this many multiply-adds, one thread does the whole product.
+    static let parallelThreshold = 96 * 96 * 96
+
+    static func run(
+        _ A: UnsafePointer<Double>, lda: Int, transposeA: Bool,
+        _ B: UnsafePointer<Double>, ldb: Int, transposeB: Bool,
+        _ C: UnsafeMutablePointer<Double>, ldc: Int, m: Int, n: Int, k: Int,
+        alpha: Double, beta: Double, threads: Int
+    ) {
+        for i in 0..<m { Kernels.scale(C + i &* ldc, count: n, by: beta) }
+        let work = m * n * k
+        let parts = work < parallelThreshold ? 1 : max(1, threads)
+        if parts == 1 {
+            serial(A, lda, transposeA, B, ldb, transposeB, C, ldc, m, n, k, alpha)
+            return
+        }
+        // Split the larger output dimension into `parts` ranges aligned to the tile.
+        let splitRows = m >= n
+        let (extent, align) = splitRows ? (m, mr) : (n, nr)
+        let chunk = ((extent + parts - 1) / parts + align - 1) / align * align
+        let count = (extent + chunk - 1) / chunk
+        parallelFor(count) { t in
+            let start = t * chunk, size = min(chunk, extent - start)
+            if splitRows {
+                let a = transposeA ? A + start : A + start * lda
+                serial(a, lda, transposeA, B, ldb, transposeB, C + start * ldc, ldc, size, n, k, alpha)
+            } else {
+                let b = transposeB ? B + start * ldb : B + start
+                serial(A, lda, transposeA, b, ldb, transposeB, C + start, ldc, m, size, k, alpha)
+            }
+        }
+    }
+
+    /// `C += alpha * op(A) · op(B)` on one thread.
+    static func serial(
+        _ A: UnsafePointer<Double>, _ lda: Int, _ transposeA: Bool,
+        _ B: UnsafePointer<Double>, _ ldb: Int, _ transposeB: Bool,
+        _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Double
+    ) {
+        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: (mc + mr) * kc)
+        let packedB = UnsafeMutablePointer<Double>.allocate(capacity: (nc + nr) * kc)
+        defer { packedA.deallocate(); packedB.deallocate() }
+        // op(A)[i, p] and op(B)[p, j] as (row stride, column stride).
+        let (aRow, aCol) = transposeA ? (1, lda) : (lda, 1)
+        let (bRow, bCol) = transposeB ? (1, ldb) : (ldb, 1)
+
+        var jc = 0
+        while jc < n {
+            let ncb = min(nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kcb = min(kc, k - pc)
+                packB(B + (pc &* bRow &+ jc &* bCol), bRow, bCol, kcb, ncb, into: packedB)
+                var ic = 0
+                while ic < m {
+                    let mcb = min(mc, m - ic)
+                    packA(A + (ic &* aRow &+ pc &* aCol), aRow, aCol, mcb, kcb, alpha, into: packedA)
+                    var jr = 0
+                    while jr < ncb {
+                        var ir = 0
+                        while ir < mcb {
+                            microKernel(kcb, packedA + ir &* kcb, packedB + jr &* kcb,
+                                        C + ((ic &+ ir) &* ldc &+ jc &+ jr), ldc,
+                                        min(mr, mcb - ir), min(nr, ncb - jr))
+                            ir &+= mr
+                        }
+                        jr &+= nr
+                    }
+                    ic &+= mc
+                }
+                pc &+= kc
+            }
+            jc &+= nc
+        }
+    }
+
+    /// Packs an `m × k` block of op(A), scaled by alpha, into strips of `mr`
+    /// rows: element (i, p) of strip s lands at `s*mr*k + p*mr + i`; short
+    /// strips are padded with zeros.
+    @inline(__always)
+    static func packA(_ A: UnsafePointer<Double>, _ rs: Int, _ cs: Int, _ m: Int, _ k: Int,
+                      _ alpha: Double, into out: UnsafeMutablePointer<Double>) {
+        var s = 0
+        while s < m {
+            let rowsHere = min(mr, m - s)
+            let dst = out + s &* k
+            for p in 0..<k {
+                for i in 0..<mr {
+                    dst[p &* mr &+ i] = i < rowsHere ? alpha * A[(s &+ i) &* rs &+ p &* cs] : 0
+                }
+            }
+            s &+= mr
+        }
+    }
+
+    /// Packs a `k × n` block of op(B) into strips of `nr` columns: element
+    /// (p, j) of strip s lands at `s*nr*k + p*nr + j`, zero-padded.
+    @inline(__always)
+    static func packB(_ B: UnsafePointer<Double>, _ rs: Int, _ cs: Int, _ k: Int, _ n: Int,
+                      into out: UnsafeMutablePointer<Double>) {
+        var s = 0
+        while s < n {
+            let colsHere = min(nr, n - s)
+            let dst = out + s &* k
+            if colsHere == nr && cs == 1 {
+                for p in 0..<k {
+                    let src = B + (p &* rs &+ s)
+                    for j in 0..<nr { dst[p &* nr &+ j] = src[j] }
+                }
+            } else {
+                for p in 0..<k {
+                    for j in 0..<nr {
+                        dst[p &* nr &+ j] = j < colsHere ? B[p &* rs &+ (s &+ j) &* cs] : 0
+                    }
+                }
+            }
+            s &+= nr
+        }
+    }
+
+    /// `a * b + c` lane by lane; fused into one FMA where the target has one.
+    @inline(__always)
+    static func fma(_ a: SIMD4<Double>, _ b: SIMD4<Double>, _ c: SIMD4<Double>) -> SIMD4<Double> {
+        SIMD4(Relaxed.multiplyAdd(a[0], b[0], c[0]), Relaxed.multiplyAdd(a[1], b[1], c[1]),
+              Relaxed.multiplyAdd(a[2], b[2], c[2]), Relaxed.multiplyAdd(a[3], b[3], c[3]))
+    }
+
+    /// Adds the `mr × nr` product of a packed A strip and a packed B strip to
+    /// the `rows × cols` corner of C.
+    @inline(__always)
+    static func microKernel(_ k: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                            _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ rows: Int, _ cols: Int) {
+        var c00 = SIMD4<Double>(), c01 = SIMD4<Double>()
+        var c10 = SIMD4<Double>(), c11 = SIMD4<Double>()
+        var c20 = SIMD4<Double>(), c21 = SIMD4<Double>()
+        var c30 = SIMD4<Double>(), c31 = SIMD4<Double>()
+        let bv = UnsafeRawPointer(b)
+        for p in 0..<k {
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* 64, as: SIMD4<Double>.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* 64 &+ 32, as: SIMD4<Double>.self)
+            let ap = a + p &* 4
+            let a0 = SIMD4(repeating: ap[0]), a1 = SIMD4(repeating: ap[1])
+            let a2 = SIMD4(repeating: ap[2]), a3 = SIMD4(repeating: ap[3])
+            c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01)
+            c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11)
+            c20 = fma(a2, b0, c20); c21 = fma(a2, b1, c21)
+            c30 = fma(a3, b0, c30); c31 = fma(a3, b1, c31)
+        }
+        if rows == mr && cols == nr {
+            addRow(C, c00, c01)
+            addRow(C + ldc, c10, c11)
+            addRow(C + 2 &* ldc, c20, c21)
+            addRow(C + 3 &* ldc, c30, c31)
+            return
+        }
+        // An edge tile: spill to the stack, then add only the part inside C.
+        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 2 * mr) { t in
+            t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
+            t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
+            for r in 0..<rows {
+                for j in 0..<cols { C[r &* ldc &+ j] += t[2 &* r &+ j / 4][j % 4] }
+            }
+        }
+    }
+
+    /// `row[0..<8] += (lo, hi)`.
+    @inline(__always)
+    static func addRow(_ row: UnsafeMutablePointer<Double>, _ lo: SIMD4<Double>, _ hi: SIMD4<Double>) {
+        let raw = UnsafeMutableRawPointer(row)
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD4<Double>.self) + lo, as: SIMD4<Double>.self)
+        raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self) + hi,
+                       toByteOffset: 32, as: SIMD4<Double>.self)
+    }
+}

@@ -1,0 +1,105 @@
+import Dispatch
+import RealModule
+
+/// The pure-Swift matrix–vector products. `x · W` streams four rows of `W` per
+/// pass (y is loaded and stored once per four rows); `W · x` is one dot product
+/// per row. Large products are split across threads by output range.
+enum SwiftGEMV {
+    /// Below this many multiply-adds, one thread does the whole product.
+    static let parallelThreshold = 1 << 16
+
+    static func run(
+        w W: UnsafePointer<Double>, rows: Int, cols: Int, transposed: Bool,
+        x: UnsafePointer<Double>, incX: Int,
+        y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, threads: Int
+    ) {
+        let outputs = transposed ? rows : cols
+        let parts = rows * cols < parallelThreshold ? 1 : max(1, min(threads, outputs / 8))
+        let chunk = (outputs + parts - 1) / parts
+        let body = { (t: Int) in
+            let start = t * chunk, size = min(chunk, outputs - start)
+            guard size > 0 else { return }
+            Kernels.scale(y + start, count: size, by: beta)
+            if transposed {
+                rowDots(W + start * cols, size, cols, x, incX, y + start, alpha)
+            } else {
+                rowSweep(W + start, rows, size, cols, x, incX, y + start, alpha)
+            }
+        }
+        parallelFor(parts, body)
+    }
+
+    /// `y[0..<n] += alpha * x[0..<k] · W[k, n]`, W's rows `ldw` apart.
+    static func rowSweep(_ W: UnsafePointer<Double>, _ k: Int, _ n: Int, _ ldw: Int,
+                         _ x: UnsafePointer<Double>, _ incX: Int,
+                         _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
+        let yv = UnsafeMutableRawPointer(y)
+        let vectorEnd = n & ~3
+        var p = 0
+        while p < k {
+            let rowsHere = min(4, k - p)
+            var xs = SIMD4<Double>()
+            for r in 0..<rowsHere { xs[r] = alpha * x[(p &+ r) &* incX] }
+            // Rows past the end reuse row p with a zero weight, so the loop stays branch-free.
+            let w0 = W + p &* ldw
+            let w1 = rowsHere > 1 ? w0 + ldw : w0
+            let w2 = rowsHere > 2 ? w0 + 2 &* ldw : w0
+            let w3 = rowsHere > 3 ? w0 + 3 &* ldw : w0
+            let (v0, v1, v2, v3) = (UnsafeRawPointer(w0), UnsafeRawPointer(w1), UnsafeRawPointer(w2), UnsafeRawPointer(w3))
+            let x0 = SIMD4(repeating: xs[0]), x1 = SIMD4(repeating: xs[1])
+            let x2 = SIMD4(repeating: xs[2]), x3 = SIMD4(repeating: xs[3])
+            var j = 0
+            while j < vectorEnd {
+                let o = j &* 8
+                var acc = yv.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+                acc = SwiftGEMM.fma(x0, v0.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
+                acc = SwiftGEMM.fma(x1, v1.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
+                acc = SwiftGEMM.fma(x2, v2.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
+                acc = SwiftGEMM.fma(x3, v3.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
+                yv.storeBytes(of: acc, toByteOffset: o, as: SIMD4<Double>.self)
+                j &+= 4
+            }
+            while j < n {
+                var acc = y[j]
+                acc = Relaxed.multiplyAdd(xs[0], w0[j], acc)
+                acc = Relaxed.multiplyAdd(xs[1], w1[j], acc)
+                acc = Relaxed.multiplyAdd(xs[2], w2[j], acc)
+                acc = Relaxed.multiplyAdd(xs[3], w3[j], acc)
+                y[j] = acc
+                j &+= 1
+            }
+            p &+= 4
+        }
+    }
+
+    /// `y[i] += alpha * dot(W[i, 0..<k], x)` for `i` in `0..<m`.
+    static func rowDots(_ W: UnsafePointer<Double>, _ m: Int, _ k: Int,
+                        _ x: UnsafePointer<Double>, _ incX: Int,
+                        _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: incX == 1 ? 0 : k) { tmp in
+            var xs = x
+            if incX != 1 {
+                for p in 0..<k { tmp[p] = x[p &* incX] }
+                xs = UnsafePointer(tmp.baseAddress!)
+            }
+            let xv = UnsafeRawPointer(xs)
+            let vectorEnd = k & ~7
+            for i in 0..<m {
+                let wv = UnsafeRawPointer(W + i &* k)
+                var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
+                var p = 0
+                while p < vectorEnd {
+                    let o = p &* 8
+                    s0 = SwiftGEMM.fma(wv.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self),
+                                       xv.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), s0)
+                    s1 = SwiftGEMM.fma(wv.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD4<Double>.self),
+                                       xv.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD4<Double>.self), s1)
+                    p &+= 8
+                }
+                var sum = (s0 + s1).sum()
+                while p < k { sum = Relaxed.multiplyAdd(W[i &* k &+ p], xs[p], sum); p &+= 1 }
+                y[i] += alpha * sum
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import COpenBLAS
+import Foundation
+import Synchronization
+
+/// The number of threads both backends use for one operation.
+///
+/// It starts from the environment variable `SWIFTATTENTION_NUM_THREADS` when that
+/// holds a positive integer, and otherwise from the number of active processors.
+/// Setting it also sets OpenBLAS's thread count (`openblas_set_num_threads`),
+/// and the pure-Swift kernels split their work across as many threads.
+/// Values below 1 are stored as 1.
+public var threadCount: Int {
+    get { ThreadSettings.shared.withLock { $0 } }
+    set {
+        let n = max(1, newValue)
+        ThreadSettings.shared.withLock { $0 = n }
+        openblas_set_num_threads(Int32(n))
+    }
+}
+
+enum ThreadSettings {
+    /// Read once, on first use; OpenBLAS is told at the same moment.
+    static let shared: Mutex<Int> = {
+        let n = initialThreadCount(environment: ProcessInfo.processInfo.environment)
+        openblas_set_num_threads(Int32(n))
+        return Mutex(n)
+    }()
+
+    /// Parses `SWIFTATTENTION_NUM_THREADS`; falls back to the processor count.
+    static func initialThreadCount(environment: [String: String]) -> Int {
+        if let text = environment["SWIFTATTENTION_NUM_THREADS"],
+           let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 {
+            return n
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Makes sure OpenBLAS has been told the thread count before a BLAS call.
+    @inline(__always)
+    static func prepareBLAS() { shared.withLock { _ in } }
+}
+
+/// Runs `body(0)`, …, `body(count - 1)` concurrently (inline when `count` is 1)
+/// and returns when all are done. The bodies must write disjoint memory.
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 1 {
+        if count == 1 { body(0) }
+        return
+    }
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendable(escapable)
+        DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+    }
+}
+
+/// Carries a value into a `@Sendable` closure where the caller guarantees
+/// the concurrent uses do not race (``parallelFor(_:_:)`` bodies write disjoint memory).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import SwiftAttention
+import Testing
+
+/// The README's code, verbatim, so a change that breaks it breaks the build.
+/// `readmeMatricesMatch` checks the README still holds exactly this text.
+func readmeMatricesExample() throws {
+    // README example: matrices begin
+let a = Matrix([[1, 2, 3],
+                [4, 5, 6]])                         // [2, 3]
+let w = Matrix.random(rows: 3, cols: 4, seed: 42)   // [3, 4], standard normal, reproducible
+let y = a.matmul(w)                                 // [2, 4] on Backend.default (OpenBLAS)
+let ySwift = a.matmul(w, backend: .swift)           // the same product in pure Swift
+
+// The general form: c = alpha · a·w + beta · c, into a reused buffer.
+var c = Matrix.zeros(rows: 2, cols: 4)
+Matrix.multiply(a, w, alpha: 2, beta: 0, into: &c)
+
+let x = try solve(Matrix([[2, 1], [5, 3]]), Matrix([[3], [8]]))   // [[1], [1]]
+let det = try Matrix([[2, 1], [5, 3]]).determinant()             // 1
+print(y, ySwift, c, x, det)
+    // README example: matrices end
+}
+
+/// The lines between `// README example: NAME begin` and `end` in this file.
+func exampleSource(_ name: String, in file: String) throws -> String {
+    let text = try String(contentsOfFile: file, encoding: .utf8)
+    let lines = text.components(separatedBy: "\n")
+    let start = lines.firstIndex { $0.contains("// README example: \(name) begin") }!
+    let end = lines.firstIndex { $0.contains("// README example: \(name) end") }!
+    return lines[(start + 1)..<end].joined(separator: "\n")
+}
+
+/// The README.md at the repo root.
+let readmePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path
+
+@Suite("README examples")
+struct ReadmeExampleTests {
+    @Test func readmeMatricesMatchAndRun() throws {
+        let source = try exampleSource("matrices", in: #filePath)
+        let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
+        #expect(readme.contains("import SwiftAttention\n\n" + source + "\n```"), "README's matrix example differs from the compiled copy")
+        try readmeMatricesExample()
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import LinearAlgebra
+import RealModule
+import Testing
+
+/// The largest absolute and relative element differences between two matrices.
+public func differences(_ a: Matrix, _ b: Matrix) -> (abs: Double, rel: Double) {
+    var maxAbs = 0.0, maxRel = 0.0
+    for (x, y) in zip(a.elements, b.elements) {
+        let d = Swift.abs(x - y)
+        maxAbs = max(maxAbs, d)
+        let scale = max(Swift.abs(x), Swift.abs(y))
+        if scale > 0 { maxRel = max(maxRel, d / scale) }
+    }
+    return (maxAbs, maxRel)
+}
+
+/// Expects equal shapes and every element within `relative` of the other;
+/// elements much smaller than the matrix's largest may instead be within
+/// `relative × largest` (cancellation leaves no meaningful relative digits there).
+public func expectClose(_ actual: Matrix, _ expected: Matrix, relative: Double = 1e-12,
+                        _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+    guard actual.rows == expected.rows, actual.cols == expected.cols else {
+        Issue.record("\(what): shape \(actual.shapeDescription) vs expected \(expected.shapeDescription)",
+                     sourceLocation: sourceLocation)
+        return
+    }
+    let scale = max(expected.elements.map { Swift.abs($0) }.max() ?? 0, 1e-300)
+    let ok = zip(actual.elements, expected.elements).allSatisfy { x, y in
+        x.isApproximatelyEqual(to: y, absoluteTolerance: relative * scale, relativeTolerance: relative)
+    }
+    if !ok {
+        let (a, r) = differences(actual, expected)
+        Issue.record("\(what): max abs diff \(a), max rel diff \(r) over \(actual.shapeDescription) (tolerance \(relative))",
+                     sourceLocation: sourceLocation)
+    }
+}
+
+/// The checked-in fixtures folder, `Tests/Fixtures`.
+public let fixturesDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+/// Decodes a JSON fixture file from `Tests/Fixtures`.
+public func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+    let data = try Data(contentsOf: fixturesDirectory.appendingPathComponent(name))
+    return try JSONDecoder().decode(T.self, from: data)
+}
+
+extension Matrix {
+    /// A matrix from nested arrays as NumPy's `tolist()` writes them.
+    public init(nested: [[Double]]) { self.init(nested) }
+}
