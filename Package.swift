@@ -42,5 +42,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "SwiftAttention", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "SwiftAttention", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["gpt", "TestSupport"]),
     ]
 )

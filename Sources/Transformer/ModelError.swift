@@ -1,0 +1,101 @@
+import Foundation
+import LinearAlgebra
+
+/// An error in a model's description (JSON or checkpoint): what is wrong and
+/// where, worded for the person who supplied the file.
+public enum ModelError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    /// A weight has the wrong shape, e.g. `blocks[0].attn.c_attn.b`.
+    case shapeMismatch(field: String, expected: String, found: String)
+    /// A configuration value is out of range or inconsistent.
+    case invalidValue(field: String, reason: String)
+    /// The input is not valid JSON, or a field is missing or of the wrong type.
+    case invalidJSON(String)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(field, expected, found):
+            return "\(field): expected shape \(expected), found \(found)"
+        case let .invalidValue(field, reason):
+            return "\(field): \(reason)"
+        case let .invalidJSON(message):
+            return message
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// A coding path as the JSON reader sees it: `blocks[0].attn.c_attn.w`.
+func fieldPath(_ path: [CodingKey], _ last: CodingKey? = nil) -> String {
+    var out = ""
+    for key in path + (last.map { [$0] } ?? []) {
+        if let i = key.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return out.isEmpty ? "(top level)" : out
+}
+
+extension ModelError {
+    /// Rewords a `DecodingError` as a one-line message naming the field.
+    init(_ error: DecodingError) {
+        switch error {
+        case let .keyNotFound(key, ctx):
+            self = .invalidJSON("missing field \(fieldPath(ctx.codingPath, key))")
+        case let .typeMismatch(type, ctx):
+            self = .invalidJSON("\(fieldPath(ctx.codingPath)): expected \(Self.typeName(type))")
+        case let .valueNotFound(type, ctx):
+            self = .invalidJSON("\(fieldPath(ctx.codingPath)): expected \(Self.typeName(type)), found null")
+        case let .dataCorrupted(ctx):
+            if ctx.codingPath.isEmpty {
+                let underlying = (ctx.underlyingError as NSError?)?.localizedDescription ?? ctx.debugDescription
+                self = .invalidJSON("not valid JSON: \(underlying)")
+            } else {
+                self = .invalidJSON("\(fieldPath(ctx.codingPath)): \(ctx.debugDescription)")
+            }
+        @unknown default:
+            self = .invalidJSON("\(error)")
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Int.Type: return "a number"
+        case is [[Double]].Type: return "an array of rows (nested arrays of numbers)"
+        case is [Double].Type: return "an array of numbers"
+        case is String.Type: return "a string"
+        default:
+            let name = String(describing: type)
+            return name.hasPrefix("Array") ? "an array" : (name.hasPrefix("Dictionary") ? "an object" : name)
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Decodes nested arrays as a matrix, checking its shape when `shape` is
+    /// given (`nil` in either place means "any").
+    func decodeMatrix(_ key: Key, shape: (Int?, Int?) = (nil, nil)) throws -> Matrix {
+        let m = try decode(Matrix.self, forKey: key)
+        if (shape.0.map { $0 != m.rows } ?? false) || (shape.1.map { $0 != m.cols } ?? false) {
+            throw ModelError.shapeMismatch(
+                field: fieldPath(codingPath, key),
+                expected: "[\(shape.0.map(String.init) ?? "*"), \(shape.1.map(String.init) ?? "*")]",
+                found: m.shapeDescription)
+        }
+        return m
+    }
+
+    /// Decodes a flat array of `count` numbers as a `[1, count]` row vector.
+    func decodeRowVector(_ key: Key, count: Int?) throws -> Matrix {
+        let v = try decode([Double].self, forKey: key)
+        if let count, v.count != count {
+            throw ModelError.shapeMismatch(field: fieldPath(codingPath, key), expected: "[\(count)]", found: "[\(v.count)]")
+        }
+        return Matrix(row: v)
+    }
+}
+
+extension KeyedEncodingContainer {
+    /// Encodes a `[1, n]` row vector as a flat array.
+    mutating func encodeRowVector(_ v: Matrix, forKey key: Key) throws {
+        try encode(v.elements, forKey: key)
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import SwiftAttention
+
+struct HandmadeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "handmade",
+        abstract: "Run the built-in hand-set \"aab\" model (vocabulary a, b; context 5).",
+        discussion: """
+            gpt handmade aab                                 per-position predictions
+            gpt handmade --complete aab --max-new-tokens 10  greedy completion
+            gpt handmade --accuracy                          score on "aab" × 10
+            Only the last 5 characters are used as context.
+            """
+    )
+
+    @Argument(help: "Text of a and b to show per-position predictions for.")
+    var text: String?
+
+    @Option(help: "Complete this text greedily.")
+    var complete: String?
+
+    @Option(parsing: .unconditional, help: "How many characters --complete appends.")
+    var maxNewTokens: Int = 10
+
+    @Flag(help: "Score next-character prediction on \"aab\" repeated 10 times, from position 2 on.")
+    var accuracy = false
+
+    @OptionGroup var options: RunOptions
+
+    var model: GPT { GPT.handmade }
+    var tokenizer: CharacterTokenizer { .handmade }
+
+    func run() throws {
+        try options.apply()
+        let modes = [text != nil, complete != nil, accuracy].filter { $0 }.count
+        guard modes == 1 else {
+            throw ValidationError("give exactly one of: TEXT, --complete TEXT, --accuracy")
+        }
+        do {
+            if accuracy {
+                try runAccuracy()
+            } else if let complete {
+                try runCompletion(complete)
+            } else if let text {
+                try runPositions(text)
+            }
+        } catch let error as InputError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The last `n_ctx` tokens of `text`; a one-line note on stderr when it was cut.
+    func context(_ text: String) throws -> [Int] {
+        let tokens = try tokenizer.encode(text)
+        if tokens.isEmpty { throw InputError.empty }
+        if tokens.count > model.config.nCtx {
+            FileHandle.standardError.write(Data("gpt: note: using the last \(model.config.nCtx) of \(tokens.count) characters as context\n".utf8))
+        }
+        return Array(tokens.suffix(model.config.nCtx))
+    }
+
+    func runPositions(_ text: String) throws {
+        let tokens = try context(text)
+        let logits = try model(tokens, backend: options.backend)        // [n, n_vocab]
+        let probabilities = Softmax()(logits, backend: options.backend) // [n, n_vocab]
+        if options.json {
+            print(JSON.object([
+                ("tokens", .ints(tokens)),
+                ("logits", .array((0..<logits.rows).map { .numbers(logits[row: $0]) })),
+            ]).text)
+            return
+        }
+        let vocab = tokenizer.vocabulary
+        let header = ["pos", "token", "next"] + vocab.map { "p(\($0))" } + vocab.map { "logit(\($0))" }
+        var rows: [[String]] = []
+        let predictions = logits.rowArgmax()
+        for i in 0..<tokens.count {
+            rows.append([String(i), vocab[tokens[i]], vocab[predictions[i]]]
+                        + probabilities[row: i].map { String(format: "%.4f", $0) }
+                        + logits[row: i].map { String(format: "%.4g", $0) })
+        }
+        print(Table(header: header, rows: rows).text)
+    }
+
+    func runCompletion(_ prompt: String) throws {
+        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be 0 or more, got \(maxNewTokens)") }
+        let tokens = try tokenizer.encode(prompt)
+        if tokens.isEmpty { throw InputError.empty }
+        let new = try model.greedyContinuation(of: tokens, count: maxNewTokens, backend: options.backend)
+        let completion = tokenizer.decode(new)
+        if options.json {
+            print(JSON.object([
+                ("prompt", .string(prompt)), ("tokens", .ints(tokens + new)),
+                ("new_tokens", .ints(new)), ("completion", .string(completion)),
+            ]).text)
+        } else {
+            print("\(prompt) :: \(completion)")
+        }
+    }
+
+    func runAccuracy() throws {
+        let text = String(repeating: "aab", count: 10)
+        let (correct, total) = try model.nextTokenAccuracy(on: try tokenizer.encode(text), from: 2, backend: options.backend)
+        if options.json {
+            print(JSON.object([("text", .string(text)), ("correct", .int(correct)), ("total", .int(total))]).text)
+        } else {
+            print("\(correct)/\(total)")
+        }
+    }
+}

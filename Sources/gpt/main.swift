@@ -1,2 +1,0 @@
-import SwiftAttention
-print("gpt")

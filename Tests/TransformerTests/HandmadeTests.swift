@@ -1,0 +1,42 @@
+import Foundation
+import SwiftAttention
+import TestSupport
+import Testing
+
+@Suite("The hand-set aab model")
+struct HandmadeTests {
+    let gpt = GPT.handmade
+    let tokenizer = CharacterTokenizer.handmade
+
+    @Test(arguments: Backend.allCases)
+    func scores27of27(backend: Backend) throws {
+        let tokens = try tokenizer.encode(String(repeating: "aab", count: 10))
+        let (correct, total) = try gpt.nextTokenAccuracy(on: tokens, from: 2, backend: backend)
+        #expect(correct == 27 && total == 27)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func logitsMatchReference(backend: Backend) throws {
+        expectClose(try gpt(tokenizer.encode("aab"), backend: backend), ops.handmade_aab_logits, relative: 1e-9)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func completes(backend: Backend) throws {
+        let new = try gpt.greedyContinuation(of: tokenizer.encode("aab"), count: 10, backend: backend)
+        #expect(tokenizer.decode(new) == "aabaabaaba")
+    }
+
+    @Test func embeddedCopyEqualsSharedFile() throws {
+        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/handmade-model.json")
+        try #require(FileManager.default.fileExists(atPath: shared.path), "../shared/handmade-model.json is missing")
+        #expect(try GPT(json: Data(contentsOf: shared)) == gpt)
+        #expect(gpt.config == GPTConfig(nCtx: 5, nVocab: 2, nEmbd: 8, nHead: 1, nLayer: 1))
+        #expect(gpt.vocabulary == ["a", "b"])
+    }
+
+    @Test func tokenizerRejectsUnknownCharacters() {
+        #expect(throws: InputError.unknownCharacter("c", vocabulary: ["a", "b"])) { try tokenizer.encode("abc") }
+        #expect(tokenizer.decode([0, 1, 1]) == "abb")
+    }
+}
