@@ -22,6 +22,26 @@ print(y, ySwift, c, x, det)
     // README example: matrices end
 }
 
+func readmeModelsExample() throws {
+    // README example: models begin
+let x = Matrix.random(rows: 4, cols: 8, seed: 1)         // [n_seq, n_embd] = [4, 8]
+let norm = LayerNorm(width: 8)                            // gain 1, bias 0, eps 1e-5
+let attention = GPT.handmade.blocks[0].attn               // c_attn [8, 24], c_proj [8, 8], 1 head
+let y = attention(norm(x))                                // [4, 8] on Backend.default
+let p = Softmax()(y, backend: .swift)                     // [4, 8], rows sum to 1
+
+let gpt = GPT.handmade                                    // the built-in "aab" preset
+let tokenizer = CharacterTokenizer.handmade               // a = 0, b = 1
+let logits = try gpt(tokenizer.encode("aab"))             // [3, 2]
+let next = try gpt.greedyContinuation(of: tokenizer.encode("aab"), count: 10)
+print(tokenizer.decode(next))                             // aabaabaaba
+
+let json = try JSONEncoder().encode(gpt)                  // picoGPT's layout
+let decoded = try GPT(json: json)                         // shapes checked, errors name the field
+print(p, logits, decoded == gpt)
+    // README example: models end
+}
+
 /// The lines between `// README example: NAME begin` and `end` in this file.
 func exampleSource(_ name: String, in file: String) throws -> String {
     let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -42,5 +62,12 @@ struct ReadmeExampleTests {
         let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
         #expect(readme.contains("import SwiftAttention\n\n" + source + "\n```"), "README's matrix example differs from the compiled copy")
         try readmeMatricesExample()
+    }
+
+    @Test func readmeModelsMatchAndRun() throws {
+        let source = try exampleSource("models", in: #filePath)
+        let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
+        #expect(readme.contains("import SwiftAttention\n\n" + source + "\n```"), "README's model example differs from the compiled copy")
+        try readmeModelsExample()
     }
 }
