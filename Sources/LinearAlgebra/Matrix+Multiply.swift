@@ -35,22 +35,10 @@ extension Matrix {
         a.elements.withUnsafeBufferPointer { pa in
             b.elements.withUnsafeBufferPointer { pb in
                 c.elements.withUnsafeMutableBufferPointer { pc in
-                    let A = pa.baseAddress!, B = pb.baseAddress!, C = pc.baseAddress!
-                    if m == 1 {
-                        // x · op(b): a vector times a [k, n] (or [n, k]ᵀ) matrix.
-                        Kernels.gemv(w: B, rows: b.rows, cols: b.cols, transposed: transposeB,
-                                     x: A, incX: transposeA ? a.cols : 1,
-                                     y: C, alpha: alpha, beta: beta, backend: backend)
-                    } else if n == 1 {
-                        // op(a) · x: the same product with the roles swapped.
-                        Kernels.gemv(w: A, rows: a.rows, cols: a.cols, transposed: !transposeA,
-                                     x: B, incX: transposeB ? 1 : b.cols,
-                                     y: C, alpha: alpha, beta: beta, backend: backend)
-                    } else {
-                        Kernels.gemm(A, lda: a.cols, transposeA: transposeA,
-                                     B, ldb: b.cols, transposeB: transposeB,
-                                     C, m: m, n: n, k: k, alpha: alpha, beta: beta, backend: backend)
-                    }
+                    Kernels.multiply(pa.baseAddress!, lda: a.cols, transposeA: transposeA,
+                                     pb.baseAddress!, ldb: b.cols, transposeB: transposeB,
+                                     pc.baseAddress!, ldc: n, m: m, n: n, k: k,
+                                     alpha: alpha, beta: beta, backend: backend)
                 }
             }
         }

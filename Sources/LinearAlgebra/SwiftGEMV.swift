@@ -9,7 +9,7 @@ enum SwiftGEMV {
     static let parallelThreshold = 1 << 16
 
     static func run(
-        w W: UnsafePointer<Double>, rows: Int, cols: Int, transposed: Bool,
+        w W: UnsafePointer<Double>, rows: Int, cols: Int, ldw: Int, transposed: Bool,
         x: UnsafePointer<Double>, incX: Int,
         y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, threads: Int
     ) {
@@ -21,9 +21,9 @@ enum SwiftGEMV {
             guard size > 0 else { return }
             Kernels.scale(y + start, count: size, by: beta)
             if transposed {
-                rowDots(W + start * cols, size, cols, x, incX, y + start, alpha)
+                rowDots(W + start * ldw, size, cols, ldw, x, incX, y + start, alpha)
             } else {
-                rowSweep(W + start, rows, size, cols, x, incX, y + start, alpha)
+                rowSweep(W + start, rows, size, ldw, x, incX, y + start, alpha)
             }
         }
         parallelFor(parts, body)
@@ -72,8 +72,8 @@ enum SwiftGEMV {
         }
     }
 
-    /// `y[i] += alpha * dot(W[i, 0..<k], x)` for `i` in `0..<m`.
-    static func rowDots(_ W: UnsafePointer<Double>, _ m: Int, _ k: Int,
+    /// `y[i] += alpha * dot(W[i, 0..<k], x)` for `i` in `0..<m`, W's rows `ldw` apart.
+    static func rowDots(_ W: UnsafePointer<Double>, _ m: Int, _ k: Int, _ ldw: Int,
                         _ x: UnsafePointer<Double>, _ incX: Int,
                         _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: incX == 1 ? 0 : k) { tmp in
@@ -85,7 +85,7 @@ enum SwiftGEMV {
             let xv = UnsafeRawPointer(xs)
             let vectorEnd = k & ~7
             for i in 0..<m {
-                let wv = UnsafeRawPointer(W + i &* k)
+                let wv = UnsafeRawPointer(W + i &* ldw)
                 var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
                 var p = 0
                 while p < vectorEnd {
@@ -97,7 +97,7 @@ enum SwiftGEMV {
                     p &+= 8
                 }
                 var sum = (s0 + s1).sum()
-                while p < k { sum = Relaxed.multiplyAdd(W[i &* k &+ p], xs[p], sum); p &+= 1 }
+                while p < k { sum = Relaxed.multiplyAdd(W[i &* ldw &+ p], xs[p], sum); p &+= 1 }
                 y[i] += alpha * sum
             }
         }

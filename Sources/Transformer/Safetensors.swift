@@ -1,0 +1,232 @@
+import Foundation
+import LinearAlgebra
+
+/// The element types a safetensors file can declare, with their sizes.
+/// ``SafetensorsFile`` converts the floating-point ones to `Double`.
+public enum SafetensorsDType: String, Sendable, CaseIterable {
+    case BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .BOOL, .U8, .I8: return 1
+        case .I16, .U16, .F16, .BF16: return 2
+        case .I32, .U32, .F32: return 4
+        case .F64, .I64, .U64: return 8
+        }
+    }
+
+    /// Whether ``SafetensorsFile/matrix(_:)`` can read it as `Double`.
+    public var isFloatingPoint: Bool { [.F16, .BF16, .F32, .F64].contains(self) }
+}
+
+/// A safetensors file, read from the format's specification: an 8-byte
+/// little-endian header length, a JSON header mapping each tensor name to
+/// `dtype`, `shape` and `data_offsets` (plus an optional `__metadata__` of
+/// strings), then the tensor bytes.
+///
+/// The file is memory-mapped; every header field is validated before any
+/// tensor is read, and each problem throws a ``CheckpointError`` naming the
+/// file, the tensor and what was wrong. A corrupt or truncated file never
+/// crashes or loads garbage.
+public struct SafetensorsFile {
+    /// One tensor's header entry.
+    public struct TensorInfo: Equatable, Sendable {
+        public let dtype: SafetensorsDType
+        public let shape: [Int]
+        /// Byte range within the data buffer (after the header).
+        public let range: Range<Int>
+        /// The number of elements, the product of `shape`.
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    /// The largest header accepted, in bytes.
+    public static let maxHeaderSize = 100_000_000
+
+    /// The file's name, for messages.
+    public let name: String
+    /// The tensors, by name.
+    public let tensors: [String: TensorInfo]
+    /// The `__metadata__` strings, if any.
+    public let metadata: [String: String]
+    private let data: Data
+    private let bufferStart: Int
+
+    /// Opens and validates `url`.
+    public init(url: URL) throws {
+        let name = url.lastPathComponent
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw CheckpointError(file: url.path, "cannot read: \((error as NSError).localizedDescription)")
+        }
+        try self.init(data: data, name: name)
+    }
+
+    /// Validates a safetensors file already in memory; `name` is used in messages.
+    public init(data: Data, name: String) throws {
+        self.name = name
+        func fail(_ tensor: String?, _ reason: String) -> CheckpointError {
+            CheckpointError(file: name, tensor: tensor, reason)
+        }
+        func fail(_ reason: String) -> CheckpointError { CheckpointError(file: name, reason) }
+        guard data.count >= 8 else { throw fail("file is \(data.count) bytes, too short for the 8-byte header length") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(Self.maxHeaderSize) else {
+            throw fail("header length \(headerLength) exceeds the \(Self.maxHeaderSize)-byte limit")
+        }
+        guard 8 + Int(headerLength) <= data.count else {
+            throw fail("header length \(headerLength) runs past the end of the \(data.count)-byte file (truncated?)")
+        }
+        let start = data.startIndex
+        let headerBytes = data[start + 8 ..< start + 8 + Int(headerLength)]
+        guard let object = try? JSONSerialization.jsonObject(with: headerBytes),
+              let header = object as? [String: Any] else {
+            throw fail("header is not a JSON object")
+        }
+        bufferStart = 8 + Int(headerLength)
+        let bufferSize = data.count - bufferStart
+        var tensors: [String: TensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (key, value) in header {
+            if key == "__metadata__" {
+                guard let m = value as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
+                metadata = m
+                continue
+            }
+            guard let entry = value as? [String: Any] else { throw fail(key, "header entry is not an object") }
+            guard let dtypeName = entry["dtype"] as? String else { throw fail(key, "missing dtype") }
+            guard let dtype = SafetensorsDType(rawValue: dtypeName) else { throw fail(key, "unknown dtype \"\(dtypeName)\"") }
+            guard let shape = Self.integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail(key, "shape must be an array of non-negative integers")
+            }
+            guard let offsets = Self.integers(entry["data_offsets"]), offsets.count == 2 else {
+                throw fail(key, "data_offsets must be two integers [begin, end]")
+            }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bufferSize else {
+                throw fail(key, "data_offsets [\(offsets[0]), \(offsets[1])] are out of range for a \(bufferSize)-byte data buffer")
+            }
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+                return (p, acc.1 || o)
+            }
+            let (bytes, overflow2) = count.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, !overflow2, bytes == offsets[1] - offsets[0] else {
+                throw fail(key, "shape \(shape) of \(dtypeName) needs \(overflow || overflow2 ? "too many" : String(bytes)) bytes, but data_offsets span \(offsets[1] - offsets[0])")
+            }
+            tensors[key] = TensorInfo(dtype: dtype, shape: shape, range: offsets[0] ..< offsets[1])
+        }
+        // The tensors must tile the buffer exactly: no overlaps, no holes.
+        var end = 0
+        for (key, info) in tensors.sorted(by: { ($0.value.range.lowerBound, $0.value.range.upperBound) < ($1.value.range.lowerBound, $1.value.range.upperBound) }) {
+            if info.range.lowerBound < end { throw fail(key, "data_offsets overlap another tensor's bytes") }
+            if info.range.lowerBound > end { throw fail(key, "bytes \(end)..<\(info.range.lowerBound) of the data buffer belong to no tensor") }
+            end = info.range.upperBound
+        }
+        if end != bufferSize { throw fail("bytes \(end)..<\(bufferSize) of the data buffer belong to no tensor") }
+        self.tensors = tensors
+        self.metadata = metadata
+        self.data = data
+    }
+
+    /// Reads a JSON array of integers (NSNumber-backed or Swift).
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var out: [Int] = []
+        for item in array {
+            guard let n = item as? NSNumber, let i = Int(exactly: n.doubleValue) else { return nil }
+            out.append(i)
+        }
+        return out
+    }
+
+    /// A tensor's elements as `Double` (F64, F32, F16 and BF16), in row-major order.
+    public func doubles(_ tensor: String) throws -> [Double] {
+        guard let info = tensors[tensor] else { throw CheckpointError(file: name, tensor: tensor, "missing") }
+        guard info.dtype.isFloatingPoint else {
+            throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
+        }
+        let count = info.count
+        var out = [Double](repeating: 0, count: count)
+        let offset = data.startIndex + bufferStart + info.range.lowerBound
+        data[offset ..< offset + info.range.count].withUnsafeBytes { raw in
+            out.withUnsafeMutableBufferPointer { dst in
+                switch info.dtype {
+                case .F64:
+                    for i in 0..<count { dst[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
+                case .F32:
+                    for i in 0..<count { dst[i] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+                case .F16:
+                    for i in 0..<count { dst[i] = Self.half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+                case .BF16:
+                    for i in 0..<count { dst[i] = Double(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
+                default:
+                    break
+                }
+            }
+        }
+        return out
+    }
+
+    /// IEEE half precision to Double, without relying on `Float16` (absent on some targets).
+    static func half(_ bits: UInt16) -> Double {
+        let sign: Double = bits & 0x8000 != 0 ? -1 : 1
+        let exponent = Int(bits >> 10 & 0x1F), fraction = Double(bits & 0x3FF)
+        switch exponent {
+        case 0: return sign * fraction * 0x1p-24
+        case 31: return fraction == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
+    }
+
+    /// A 1-D tensor as a `[1, n]` row vector or a 2-D tensor as a matrix,
+    /// checked against `shape` when given (`[n]` or `[rows, cols]`).
+    public func matrix(_ tensor: String, shape expected: [Int]? = nil) throws -> Matrix {
+        guard let info = tensors[tensor] else { throw CheckpointError(file: name, tensor: tensor, "missing") }
+        if let expected, expected != info.shape {
+            throw CheckpointError(file: name, tensor: tensor, "expected shape \(expected), found \(info.shape)")
+        }
+        switch info.shape.count {
+        case 1: return Matrix(rows: 1, cols: info.shape[0], elements: try doubles(tensor))
+        case 2: return Matrix(rows: info.shape[0], cols: info.shape[1], elements: try doubles(tensor))
+        default: throw CheckpointError(file: name, tensor: tensor, "expected a 1-D or 2-D tensor, found shape \(info.shape)")
+        }
+    }
+
+    /// Writes tensors to `url` in the safetensors format as `dtype` (F64 or F32).
+    /// Each entry is a name, a shape and row-major values; the header is padded
+    /// with spaces to a multiple of 8 bytes.
+    public static func write(_ tensors: [(name: String, shape: [Int], values: [Double])],
+                             dtype: SafetensorsDType = .F64, metadata: [String: String] = [:], to url: URL) throws {
+        precondition(dtype == .F64 || dtype == .F32, "SafetensorsFile.write: only F64 and F32 are written, not \(dtype)")
+        var entries: [String] = []
+        var offset = 0
+        for t in tensors {
+            precondition(t.shape.reduce(1, *) == t.values.count, "SafetensorsFile.write: \(t.name) has \(t.values.count) values for shape \(t.shape)")
+            let bytes = t.values.count * dtype.size
+            let name = String(decoding: try JSONSerialization.data(withJSONObject: t.name, options: .fragmentsAllowed), as: UTF8.self)
+            entries.append("\(name):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        if !metadata.isEmpty {
+            let m = String(decoding: try JSONSerialization.data(withJSONObject: metadata, options: .sortedKeys), as: UTF8.self)
+            entries.insert("\"__metadata__\":\(m)", at: 0)
+        }
+        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+        var out = Data(capacity: 8 + header.count + offset)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: header)
+        for t in tensors {
+            if dtype == .F64 {
+                t.values.withUnsafeBufferPointer { v in
+                    for x in v { withUnsafeBytes(of: x.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+                }
+            } else {
+                for x in t.values { withUnsafeBytes(of: Float(x).bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+            }
+        }
+        try out.write(to: url, options: .atomic)
+    }
+}
