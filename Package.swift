@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .executable(name: "gpt", targets: ["gpt"]),
+        .executable(name: "bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,8 +42,16 @@ let package = Package(
             dependencies: ["LinearAlgebra", .product(name: "RealModule", package: "swift-numerics")],
             path: "Tests/TestSupport"
         ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "SwiftAttention", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/Bench"
+        ),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "SwiftAttention", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "SwiftAttention", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["gpt", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "TestSupport"]),
     ]
 )

@@ -42,7 +42,7 @@ enum ThreadSettings {
 
 /// Runs `body(0)`, …, `body(count - 1)` concurrently (inline when `count` is 1)
 /// and returns when all are done. The bodies must write disjoint memory.
-func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 {
         if count == 1 { body(0) }
         return
@@ -58,4 +58,16 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Splits `0..<count` into at most ``threadCount`` contiguous ranges of at
+/// least `minimum` items and runs `body` on each concurrently. For loops over
+/// independent rows or elements; the bodies must write disjoint memory.
+public func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
+    let parts = max(1, min(threadCount, count / max(minimum, 1)))
+    let chunk = (count + parts - 1) / parts
+    parallelFor(parts) { t in
+        let range = t * chunk ..< min(count, (t + 1) * chunk)
+        if !range.isEmpty { body(range) }
+    }
 }

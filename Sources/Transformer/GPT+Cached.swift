@@ -78,7 +78,9 @@ extension GPT {
             Kernels.multiply(qkv + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
                              scores, ldc: total, m: n, n: total, k: hd, alpha: scale,
                              backend: backend)                          // [n, hd] · [total, hd]ᵀ -> [n, total]
-            for i in 0..<n { causalSoftmax(scores + i * total, visible: start + i + 1, count: total) }
+            parallelRanges(n, minimum: 16) { rows in
+                for i in rows { causalSoftmax(scores + i * total, visible: start + i + 1, count: total) }
+            }
             Kernels.multiply(scores, lda: total, transposeA: false, v, ldb: hd, transposeB: false,
                              out + head * hd, ldc: d, m: n, n: hd, k: total,
                              backend: backend)                          // [n, total] · [total, hd] -> [n, hd]
@@ -105,12 +107,16 @@ private func add(_ y: UnsafePointer<Double>, into x: UnsafeMutablePointer<Double
     for i in 0..<count { x[i] += y[i] }
 }
 
-/// GPT-2's tanh GELU, in place.
+/// GPT-2's tanh GELU, in place, split across threads for long inputs. Uses
+/// `0.5·v·(1 + tanh(u)) = v / (1 + e^(−2u))`, the same function with one `exp`
+/// instead of a slower `tanh` (it differs from the tanh form by rounding only).
 private func gelu(_ x: UnsafeMutablePointer<Double>, count: Int) {
-    let c = (2 / Double.pi).squareRoot()
-    for i in 0..<count {
-        let v = x[i]
-        x[i] = 0.5 * v * (1 + Foundation.tanh(c * (v + 0.044715 * v * v * v)))
+    let c = 2 * (2 / Double.pi).squareRoot()
+    parallelRanges(count, minimum: 1 << 14) { range in
+        for i in range {
+            let v = x[i]
+            x[i] = v / (1 + Foundation.exp(-c * (v + 0.044715 * v * v * v)))
+        }
     }
 }
 

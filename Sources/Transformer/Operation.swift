@@ -3,7 +3,8 @@ import LinearAlgebra
 /// A step of a transformer: a typed model whose stored properties are its
 /// weights and configuration (never its input), callable on an input `x`.
 ///
-/// Conforming types implement ``callAsFunction(_:backend:)``; calling with
+/// (Foundation also has an `Operation`; where both are imported, write
+/// `Transformer.Operation`.) Conforming types implement ``callAsFunction(_:backend:)``; calling with
 /// just `x` runs on ``LinearAlgebra/Backend/default``.
 ///
 /// ```swift

@@ -7,7 +7,7 @@ struct GPTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gpt",
         abstract: "Run GPT-2-style transformers on the CPU (OpenBLAS or pure Swift).",
-        subcommands: [HandmadeCommand.self]
+        subcommands: [HandmadeCommand.self, InfoCommand.self, LogitsCommand.self, GenerateCommand.self, CreateRandomCommand.self]
     )
 
     /// Parses and runs, turning every error into one line on stderr and a

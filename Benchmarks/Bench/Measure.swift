@@ -1,0 +1,65 @@
+import Foundation
+
+/// One measured result, as printed in the table and the JSON.
+struct Row {
+    var suite: String
+    var name: String
+    var backend: String
+    var threads: Int
+    var shape: String
+    var median: Double
+    var min: Double
+    var gflops: Double? = nil
+    var gbytesPerSecond: Double? = nil
+    var tokensPerSecond: Double? = nil
+    /// Free-form columns for the table (share of peak, ratios, memory).
+    var notes: [String] = []
+}
+
+/// How hard to try: warm-up runs, then repeats until both `minRuns` and `minSeconds` are reached
+/// (or `maxRuns`).
+struct Effort {
+    var minRuns: Int
+    var maxRuns: Int
+    var minSeconds: Double
+
+    static let full = Effort(minRuns: 5, maxRuns: 200, minSeconds: 0.5)
+    static let quick = Effort(minRuns: 3, maxRuns: 20, minSeconds: 0.05)
+}
+
+/// Seconds for one call of `body`: one warm-up, then repeated runs; returns (median, min).
+func measure(_ effort: Effort, _ body: () -> Void) -> (median: Double, min: Double) {
+    body()
+    var times: [Double] = []
+    var total = 0.0
+    while times.count < effort.minRuns || (total < effort.minSeconds && times.count < effort.maxRuns) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        let t = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        times.append(t)
+        total += t
+    }
+    times.sort()
+    return (times[times.count / 2], times[0])
+}
+
+/// A progress line on stderr, overwritten in place.
+func progress(_ text: String) {
+    FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+}
+
+/// This process's peak resident memory in bytes.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+}
+
+/// The nominal double-precision peak of `threads` cores: clock × 16 flops per
+/// cycle (two 4-wide FMA units, AVX2), the clock read from /proc/cpuinfo.
+func nominalPeakGFLOPS(threads: Int) -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
+          let mhz = Double(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else { return nil }
+    return mhz * 1e-3 * 16 * Double(threads)
+}

@@ -1,0 +1,221 @@
+import COpenBLAS
+import Foundation
+import SwiftAttention
+
+/// How big the problems are: `full` for reports, `quick` for a run under a
+/// minute, `tiny` for the test suite (seconds, even in a debug build).
+enum Scale: String, CaseIterable {
+    case full, quick, tiny
+}
+
+/// Everything a suite needs to know about this run.
+struct Context {
+    var scale: Scale
+    var effort: Effort
+    var threadCounts: [Int]
+    var backends: [Backend]
+}
+
+/// The [m, k] · [k, n] (or · [n, k]ᵀ) products the GEMM suite times.
+func gemmShapes(_ scale: Scale) -> [(name: String, m: Int, k: Int, n: Int, transposeB: Bool)] {
+    switch scale {
+    case .full:
+        return [64, 128, 256, 512, 1024].map { ("square", $0, $0, $0, false) } + [
+            ("c_attn", 256, 768, 2304, false), ("c_fc", 256, 768, 3072, false),
+            ("mlp.c_proj", 256, 3072, 768, false), ("logits", 1, 768, 50257, true),
+        ]
+    case .quick:
+        return [64, 128, 256, 512].map { ("square", $0, $0, $0, false) } + [
+            ("c_attn", 64, 768, 2304, false), ("c_fc", 64, 768, 3072, false),
+            ("mlp.c_proj", 64, 3072, 768, false), ("logits", 1, 768, 50257, true),
+        ]
+    case .tiny:
+        return [("square", 16, 16, 16, false), ("c_attn", 4, 48, 144, false), ("logits", 1, 48, 97, true)]
+    }
+}
+
+func gemmSuite(_ ctx: Context) -> [Row] {
+    var rows: [Row] = []
+    for shape in gemmShapes(ctx.scale) {
+        let (m, k, n) = (shape.m, shape.k, shape.n)
+        let a = Matrix.random(rows: m, cols: k, seed: 1)
+        let b = shape.transposeB ? Matrix.random(rows: n, cols: k, seed: 2) : Matrix.random(rows: k, cols: n, seed: 2)
+        var c = Matrix.zeros(rows: m, cols: n)
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let label = "[\(m), \(k)]·[\(shape.transposeB ? "\(n), \(k)]ᵀ" : "\(k), \(n)]")"
+        for t in ctx.threadCounts {
+            LinearAlgebra.threadCount = t
+            progress("gemm \(shape.name) \(label) threads \(t)")
+            let peak = nominalPeakGFLOPS(threads: t)
+            func row(_ backend: String, _ time: (median: Double, min: Double)) -> Row {
+                var r = Row(suite: "gemm", name: shape.name, backend: backend, threads: t, shape: label,
+                            median: time.median, min: time.min, gflops: flops / time.median / 1e9)
+                if let peak { r.notes.append(String(format: "%.0f%% of peak", 100 * r.gflops! / peak)) }
+                return r
+            }
+            // The raw row: cblas_dgemm on the same buffers, no wrapper, no GEMV routing.
+            let raw = a.elements.withUnsafeBufferPointer { pa in
+                b.elements.withUnsafeBufferPointer { pb in
+                    c.elements.withUnsafeMutableBufferPointer { pc in
+                        measure(ctx.effort) {
+                            cblas_dgemm(CblasRowMajor, CblasNoTrans, shape.transposeB ? CblasTrans : CblasNoTrans,
+                                        Int32(m), Int32(n), Int32(k), 1, pa.baseAddress, Int32(k),
+                                        pb.baseAddress, Int32(b.cols), 0, pc.baseAddress, Int32(n))
+                        }
+                    }
+                }
+            }
+            rows.append(row("raw", raw))
+            var blasTime: Double?
+            for backend in ctx.backends {
+                let time = measure(ctx.effort) {
+                    Matrix.multiply(a, b, transposeB: shape.transposeB, into: &c, backend: backend)
+                }
+                var r = row(backend.rawValue, time)
+                if backend == .blas {
+                    blasTime = time.median
+                    r.notes.append(String(format: "%.0f%% of raw", 100 * raw.median / time.median))
+                } else if let blasTime {
+                    r.notes.append(String(format: "swift/blas %.2f", blasTime / time.median))
+                }
+                rows.append(r)
+            }
+        }
+    }
+    return rows
+}
+
+func gemvSuite(_ ctx: Context) -> [Row] {
+    var rows: [Row] = []
+    let shapes: [(String, Int, Int, Bool)] = ctx.scale == .tiny
+        ? [("x·W", 48, 144, false), ("W·x", 97, 48, true)]
+        : [("x·W c_attn", 768, 2304, false), ("x·W c_fc", 768, 3072, false),
+           ("x·W mlp.c_proj", 3072, 768, false), ("W·x logits", 50257, 768, true)]
+    // The reference: reading a large array once (summing it), split across the threads.
+    let count = ctx.scale == .tiny ? 1 << 16 : 1 << 25
+    let big = [Double](repeating: 1, count: count)
+    for t in ctx.threadCounts {
+        LinearAlgebra.threadCount = t
+        progress("gemv: memory read bandwidth, threads \(t)")
+        let time = big.withUnsafeBufferPointer { p in
+            measure(ctx.effort) {
+                var partial = [Double](repeating: 0, count: t)
+                partial.withUnsafeMutableBufferPointer { out in
+                    parallelRanges(count, minimum: 1 << 12) { range in
+                        var s = SIMD4<Double>()
+                        var i = range.lowerBound
+                        while i + 4 <= range.upperBound {
+                            s += SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]); i += 4
+                        }
+                        out[range.lowerBound * t / count] += s.sum()
+                    }
+                }
+                precondition(partial.reduce(0, +) > 0)
+            }
+        }
+        rows.append(Row(suite: "gemv", name: "memory read", backend: "-", threads: t, shape: "\(count * 8 / 1_000_000) MB",
+                        median: time.median, min: time.min, gbytesPerSecond: Double(count * 8) / time.median / 1e9))
+        let bandwidth = Double(count * 8) / time.median / 1e9
+        for (name, r, c, transposed) in shapes {
+            let w = Matrix.random(rows: r, cols: c, seed: 3)
+            let x = Matrix.random(rows: 1, cols: transposed ? c : r, seed: 4)
+            var y = transposed ? Matrix.zeros(rows: r, cols: 1) : Matrix.zeros(rows: 1, cols: c)
+            for backend in ctx.backends {
+                progress("gemv \(name) [\(r), \(c)] \(backend) threads \(t)")
+                let time = measure(ctx.effort) {
+                    if transposed {
+                        Matrix.multiply(w, x, transposeB: true, into: &y, backend: backend)
+                    } else {
+                        Matrix.multiply(x, w, into: &y, backend: backend)
+                    }
+                }
+                let gbps = Double(r * c * 8) / time.median / 1e9
+                rows.append(Row(suite: "gemv", name: name, backend: backend.rawValue, threads: t, shape: "[\(r), \(c)]",
+                                median: time.median, min: time.min, gbytesPerSecond: gbps,
+                                notes: [String(format: "%.0f%% of memory read", 100 * gbps / bandwidth)]))
+            }
+        }
+    }
+    return rows
+}
+
+func opsSuite(_ ctx: Context) -> [Row] {
+    var rows: [Row] = []
+    let lengths = ctx.scale == .full ? [1, 16, 64, 256, 1024] : (ctx.scale == .quick ? [1, 16, 256] : [1, 4])
+    let d = ctx.scale == .tiny ? 48 : 768, heads = ctx.scale == .tiny ? 4 : 12
+    let attention = CausalSelfAttention(
+        c_attn: Linear(w: .random(rows: d, cols: 3 * d, seed: 5, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: 3 * d)),
+        c_proj: Linear(w: .random(rows: d, cols: d, seed: 6, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: d)),
+        nHead: heads)
+    let ops: [(String, any Transformer.Operation, (Int) -> Matrix)] = [
+        ("softmax", Softmax(), { Matrix.random(rows: $0, cols: max($0, 16), seed: 7) }),
+        ("layer norm", LayerNorm(width: d), { Matrix.random(rows: $0, cols: d, seed: 8) }),
+        ("gelu", GELU(), { Matrix.random(rows: $0, cols: 4 * d, seed: 9) }),
+        ("attention", attention, { Matrix.random(rows: $0, cols: d, seed: 10) }),
+    ]
+    for t in ctx.threadCounts {
+        LinearAlgebra.threadCount = t
+        for (name, op, input) in ops {
+            for n in lengths {
+                let x = input(n)
+                for backend in ctx.backends {
+                    progress("ops \(name) n_seq \(n) \(backend) threads \(t)")
+                    let time = measure(ctx.effort) { _ = op(x, backend: backend) }
+                    rows.append(Row(suite: "ops", name: name, backend: backend.rawValue, threads: t,
+                                    shape: "n_seq \(n), \(x.shapeDescription)", median: time.median, min: time.min))
+                }
+            }
+        }
+    }
+    return rows
+}
+
+func modelSuite(_ ctx: Context) throws -> [Row] {
+    var rows: [Row] = []
+    let config = ctx.scale == .tiny ? GPTConfig(nCtx: 64, nVocab: 97, nEmbd: 48, nHead: 4, nLayer: 2) : GPTConfig.gpt2
+    progress("model: building GPT-2 124M shapes with random weights")
+    let gpt = try GPT.random(config: config, seed: 1)
+    let cache = KVCache(config: config)
+    let weightBytes = gpt.parameterCount * 8
+    let lengths = ctx.scale == .tiny ? [1, 16] : (ctx.scale == .quick ? [1, 64, 256] : [1, 16, 64, 256])
+    let decodeSteps = ctx.scale == .full ? 32 : 8
+    let effort = Effort(minRuns: ctx.scale == .full ? 3 : 1, maxRuns: 10, minSeconds: 0)
+    var logits = Matrix.zeros(rows: 1, cols: config.nVocab)
+    let shape = ctx.scale == .tiny ? "tiny (2 layers, width 48)" : "GPT-2 124M"
+    for t in ctx.threadCounts {
+        LinearAlgebra.threadCount = t
+        for backend in ctx.backends {
+            for n in lengths {
+                progress("model prefill n_seq \(n) \(backend) threads \(t)")
+                let tokens = (0..<n).map { ($0 * 7919) % config.nVocab }
+                let time = measure(effort) {
+                    cache.reset()
+                    try! gpt.forward(tokens, cache: cache, logits: &logits, backend: backend)
+                }
+                rows.append(Row(suite: "model", name: "prefill", backend: backend.rawValue, threads: t,
+                                shape: "\(shape), n_seq \(n)", median: time.median, min: time.min,
+                                tokensPerSecond: Double(n) / time.median))
+            }
+            progress("model decode \(backend) threads \(t)")
+            // Time per decoded token: measure the steps alone.
+            var stepTimes: [Double] = []
+            for _ in 0..<effort.minRuns {
+                cache.reset()
+                try gpt.forward([1, 2, 3, 4, 5, 6, 7, 8], cache: cache, logits: &logits, backend: backend)
+                let start = DispatchTime.now().uptimeNanoseconds
+                for i in 0..<decodeSteps { try gpt.forward([i % config.nVocab], cache: cache, logits: &logits, backend: backend) }
+                stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(decodeSteps))
+            }
+            stepTimes.sort()
+            rows.append(Row(suite: "model", name: "decode", backend: backend.rawValue, threads: t,
+                            shape: "\(shape), KV cache, \(decodeSteps) steps after 8", median: stepTimes[stepTimes.count / 2],
+                            min: stepTimes[0], tokensPerSecond: 1 / stepTimes[stepTimes.count / 2]))
+        }
+    }
+    let peak = peakResidentBytes()
+    let note = String(format: "peak RSS %.2f GB = %.2f × (weights %.2f GB + KV cache %.2f GB)",
+                      Double(peak) / 1e9, Double(peak) / Double(weightBytes + cache.byteCount),
+                      Double(weightBytes) / 1e9, Double(cache.byteCount) / 1e9)
+    for i in rows.indices where rows[i].name == "decode" { rows[i].notes.append(note) }
+    return rows
+}

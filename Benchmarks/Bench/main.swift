@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SwiftAttention
+
+/// `bench`: OpenBLAS versus pure Swift, from one GEMM to a whole GPT-2 step.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time GEMM, GEMV, the transformer's operations and GPT-2 124M on both backends.",
+        discussion: """
+            Run in release: swift run -c release bench (scripts/bench-report passes -target-cpu native).
+            Each figure is the median (and min) of repeated runs after a warm-up; a progress line goes to stderr.
+            """)
+
+    @Option(help: "Run only these suites (comma-separated): gemm, gemv, ops, model.")
+    var filter: String?
+
+    @Flag(help: "Smaller sizes and fewer repeats: the whole run in under a minute.")
+    var quick = false
+
+    @Flag(help: "Toy sizes, for the test suite.")
+    var tiny = false
+
+    @Option(help: "Thread counts to run at (comma-separated).")
+    var threads: String = "1,2"
+
+    @Option(help: "Backends to run (comma-separated): blas, swift.")
+    var backends: String = "blas,swift"
+
+    @Flag(help: "Print a JSON array of results instead of tables.")
+    var json = false
+
+    func run() throws {
+        let known = ["gemm", "gemv", "ops", "model"]
+        let suites = filter.map { $0.split(separator: ",").map(String.init) } ?? known
+        if let bad = suites.first(where: { !known.contains($0) }) {
+            throw ValidationError("unknown suite '\(bad)'; choose from \(known.joined(separator: ", "))")
+        }
+        let threadCounts = try threads.split(separator: ",").map { part -> Int in
+            guard let n = Int(part), n >= 1 else { throw ValidationError("--threads: '\(part)' is not a positive integer") }
+            return n
+        }
+        let backendList = try backends.split(separator: ",").map { part -> Backend in
+            guard let b = Backend(rawValue: String(part)) else { throw ValidationError("--backends: '\(part)' is not blas or swift") }
+            return b
+        }
+        let scale: Scale = tiny ? .tiny : (quick ? .quick : .full)
+        let ctx = Context(scale: scale, effort: scale == .full ? .full : .quick, threadCounts: threadCounts, backends: backendList)
+        var rows: [Row] = []
+        for suite in known where suites.contains(suite) {
+            switch suite {
+            case "gemm": rows += gemmSuite(ctx)
+            case "gemv": rows += gemvSuite(ctx)
+            case "ops": rows += opsSuite(ctx)
+            default: rows += try modelSuite(ctx)
+            }
+        }
+        progress("")
+        print(json ? jsonReport(rows) : textReport(rows))
+    }
+}
+
+Bench.main()
