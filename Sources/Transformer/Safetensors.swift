@@ -148,10 +148,9 @@ public struct SafetensorsFile {
             throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
         }
         let count = info.count
-        var out = [Double](repeating: 0, count: count)
         let offset = data.startIndex + bufferStart + info.range.lowerBound
-        data[offset ..< offset + info.range.count].withUnsafeBytes { raw in
-            out.withUnsafeMutableBufferPointer { dst in
+        return data[offset ..< offset + info.range.count].withUnsafeBytes { raw in
+            [Double](unsafeUninitializedCapacity: count) { dst, initialized in
                 switch info.dtype {
                 case .F64:
                     for i in 0..<count { dst[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
@@ -162,11 +161,11 @@ public struct SafetensorsFile {
                 case .BF16:
                     for i in 0..<count { dst[i] = Double(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
                 default:
-                    break
+                    dst.initialize(repeating: 0)
                 }
+                initialized = count
             }
         }
-        return out
     }
 
     /// IEEE half precision to Double, without relying on `Float16` (absent on some targets).
@@ -215,16 +214,20 @@ public struct SafetensorsFile {
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
-        var out = Data(capacity: 8 + header.count + offset)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
-        for t in tensors {
-            if dtype == .F64 {
-                t.values.withUnsafeBufferPointer { v in
-                    for x in v { withUnsafeBytes(of: x.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        var out = Data(count: 8 + header.count + offset)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt64(header.count).littleEndian, as: UInt64.self)
+            raw.baseAddress!.advanced(by: 8).copyMemory(from: header, byteCount: header.count)
+            var position = 8 + header.count
+            for t in tensors {
+                for x in t.values {
+                    if dtype == .F64 {
+                        raw.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: position, as: UInt64.self)
+                    } else {
+                        raw.storeBytes(of: Float(x).bitPattern.littleEndian, toByteOffset: position, as: UInt32.self)
+                    }
+                    position += dtype.size
                 }
-            } else {
-                for x in t.values { withUnsafeBytes(of: Float(x).bitPattern.littleEndian) { out.append(contentsOf: $0) } }
             }
         }
         try out.write(to: url, options: .atomic)

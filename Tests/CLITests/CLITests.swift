@@ -1,23 +1,28 @@
 import Foundation
 import Testing
 
-/// The built `gpt` executable, beside the test bundle in the build folder.
-let gptBinary: URL = {
+/// A built executable of this package, beside the test bundle in the build folder.
+func executable(_ name: String) -> URL {
     var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
     candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
     candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/debug"))
     for dir in candidates {
-        let url = dir.appendingPathComponent("gpt")
+        let url = dir.appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: url.path) { return url }
     }
-    fatalError("gpt executable not found near \(candidates.map(\.path))")
-}()
+    fatalError("\(name) executable not found near \(candidates.map(\.path))")
+}
 
 /// Runs `gpt` with `arguments`; returns exit status, stdout and stderr.
 func runGPT(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+    try run(executable("gpt"), arguments, environment: environment)
+}
+
+/// Runs a program; returns exit status, stdout and stderr.
+func run(_ program: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
-    process.executableURL = gptBinary
+    process.executableURL = program
     process.arguments = arguments
     if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()

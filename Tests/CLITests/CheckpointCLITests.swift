@@ -1,0 +1,119 @@
+import Foundation
+import TestSupport
+import Testing
+
+let tinyModel = fixturesDirectory.appendingPathComponent("tiny-gpt2").path
+
+/// The NumPy expectations for the tiny checkpoint (see scripts/make_gpt2_fixture.py).
+struct TinyExpected: Decodable {
+    let prompt: [Int]
+    let logits: [[Double]]
+    let greedy: [Int]
+    let parameter_count: Int
+}
+
+@Suite("The gpt command: checkpoints")
+struct CheckpointCLITests {
+    let expected: TinyExpected = try! loadFixture("tiny-gpt2-expected.json")
+    var promptArgument: String { expected.prompt.map(String.init).joined(separator: ",") }
+
+    @Test func info() throws {
+        let r = try runGPT(["info", "--model", tinyModel, "--json"])
+        #expect(r.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect(object["parameters"] as? Int == expected.parameter_count)
+        #expect(object["weight_bytes"] as? Int == expected.parameter_count * 8)
+        #expect(object["n_layer"] as? Int == 2 && object["n_head"] as? Int == 4)
+        let text = try runGPT(["info", "--model", tinyModel])
+        #expect(text.out.contains("parameters  \(expected.parameter_count)"))
+    }
+
+    @Test(arguments: ["blas", "swift"])
+    func logitsJSON(backend: String) throws {
+        let r = try runGPT(["logits", "--model", tinyModel, "--tokens", promptArgument, "--json", "--backend", backend, "--threads", "1"])
+        #expect(r.status == 0, "stderr: \(r.err)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect(Set(object.keys) == ["tokens", "logits"])
+        #expect(object["tokens"] as? [Int] == expected.prompt)
+        let logits = try #require(object["logits"] as? [[Double]])
+        #expect(logits.count == expected.logits.count)
+        for (row, want) in zip(logits, expected.logits) {
+            for (a, b) in zip(row, want) { #expect(abs(a - b) <= 1e-9 * max(abs(b), 1)) }
+        }
+    }
+
+    @Test(arguments: ["blas", "swift"])
+    func generateGreedy(backend: String) throws {
+        let args = ["generate", "--model", tinyModel, "--tokens", promptArgument, "--max-new-tokens", "\(expected.greedy.count)", "--backend", backend]
+        let text = try runGPT(args)
+        #expect(text.status == 0, "stderr: \(text.err)")
+        #expect(text.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } == expected.greedy)
+        #expect(text.err.contains("prefill") && text.err.contains("decode") && text.err.contains("tokens/s"))
+        let json = try runGPT(args + ["--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
+        #expect(object["new_tokens"] as? [Int] == expected.greedy)
+        #expect(object["tokens"] as? [Int] == expected.prompt + expected.greedy)
+        for key in ["load_seconds", "prefill_seconds", "decode_seconds"] {
+            #expect((object[key] as? Double ?? -1) >= 0, "\(key)")
+        }
+    }
+
+    @Test func samplingIsReproducible() throws {
+        let args = ["generate", "--model", tinyModel, "--tokens", "1,2", "--max-new-tokens", "10",
+                    "--temperature", "1.2", "--top-k", "40", "--top-p", "0.9", "--seed", "11", "--json"]
+        let a = try runGPT(args), b = try runGPT(args)
+        #expect(a.status == 0 && b.status == 0)
+        func newTokens(_ out: String) throws -> [Int]? {
+            (try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["new_tokens"] as? [Int]
+        }
+        #expect(try newTokens(a.out) == newTokens(b.out))
+        #expect(try newTokens(a.out)?.count == 10)
+    }
+
+    @Test(arguments: [
+        (["generate", "--model", tinyModel, "--tokens", "1,97"], "token id 97 is outside the vocabulary"),
+        (["generate", "--model", tinyModel, "--tokens", ""], "no input tokens"),
+        (["generate", "--model", tinyModel, "--tokens", "1,x"], "'x' is not a token id"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--max-new-tokens", "-2"], "--max-new-tokens must be 0 or more"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--max-new-tokens", "40"], "do not fit the model's context of 32"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--top-p", "2"], "top-p: must be in (0, 1]"),
+        (["logits", "--model", "/no/such/model", "--tokens", "1"], "/no/such/model: no such model directory"),
+        (["info", "--model", fixturesDirectory.path], "config.json: missing or unreadable"),
+        (["logits", "--model", tinyModel, "--tokens", "1", "--threads", "0"], "--threads must be at least 1"),
+    ])
+    func badInput(arguments: [String], message: String) throws {
+        let r = try runGPT(arguments)
+        #expect(r.status != 0)
+        #expect(r.err.split(separator: "\n").count == 1, "stderr: \(r.err)")
+        #expect(r.err.contains(message), "stderr: \(r.err)")
+    }
+
+    @Test func threadsFromTheEnvironment() throws {
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFTATTENTION_NUM_THREADS"] = "1"
+        let r = try runGPT(["generate", "--model", tinyModel, "--tokens", "1", "--max-new-tokens", "2"], environment: env)
+        #expect(r.err.contains("1 threads"), "stderr: \(r.err)")
+    }
+}
+
+@Suite("The bench executable")
+struct BenchCLITests {
+    @Test func tinyQuickJSON() throws {
+        let r = try run(executable("bench"), ["--quick", "--tiny", "--json"])
+        #expect(r.status == 0, "stderr: \(r.err)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
+        #expect(Set(rows.compactMap { $0["suite"] as? String }) == ["gemm", "gemv", "ops", "model"])
+        for row in rows {
+            for key in ["suite", "name", "backend", "shape"] { #expect(row[key] is String, "\(key) in \(row)") }
+            #expect((row["threads"] as? Int ?? 0) > 0)
+            for key in ["median_seconds", "min_seconds", "gflops", "gbytes_per_second", "tokens_per_second"] where row[key] != nil {
+                #expect((row[key] as? Double ?? -1) > 0, "\(key) in \(row)")
+            }
+        }
+        #expect(rows.contains { $0["gflops"] != nil } && rows.contains { $0["tokens_per_second"] != nil })
+        #expect(rows.contains { $0["gbytes_per_second"] != nil })
+        #expect(rows.contains { $0["backend"] as? String == "raw" })
+        let bad = try run(executable("bench"), ["--filter", "nope"])
+        #expect(bad.status != 0)
+    }
+}
