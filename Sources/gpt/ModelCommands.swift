@@ -154,7 +154,7 @@ struct GenerateCommand: ParsableCommand {
                 ("decode_seconds", .number(result.decodeSeconds)),
             ]).text)
         } else {
-            print()
+            FileHandle.standardOutput.write(Data("\n".utf8))
         }
         let decoded = max(result.newTokens.count - 1, 0)
         let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads",

@@ -42,6 +42,17 @@ print(p, logits, decoded == gpt)
     // README example: models end
 }
 
+/// Compiled, not run: it needs a real checkpoint directory.
+func readmeCheckpointExample() throws {
+    // README example: checkpoints begin
+let gpt = try GPT(directory: URL(fileURLWithPath: "/path/to/gpt2"))
+let logits = try gpt([15496, 11, 995])                             // [3, 50257]
+let result = try gpt.generate([15496, 11], maxNewTokens: 20, sampler: .greedy)
+print(result.newTokens, result.decodeSeconds)
+try gpt.save(directory: URL(fileURLWithPath: "/tmp/copy"))         // config.json + model.safetensors
+    // README example: checkpoints end
+}
+
 /// The lines between `// README example: NAME begin` and `end` in this file.
 func exampleSource(_ name: String, in file: String) throws -> String {
     let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -62,6 +73,12 @@ struct ReadmeExampleTests {
         let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
         #expect(readme.contains("import SwiftAttention\n\n" + source + "\n```"), "README's matrix example differs from the compiled copy")
         try readmeMatricesExample()
+    }
+
+    @Test func readmeCheckpointExampleMatches() throws {
+        let source = try exampleSource("checkpoints", in: #filePath)
+        let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
+        #expect(readme.contains("```swift\n" + source + "\n```"), "README's checkpoint example differs from the compiled copy")
     }
 
     @Test func readmeModelsMatchAndRun() throws {
