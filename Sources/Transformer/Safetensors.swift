@@ -49,44 +49,51 @@ public struct SafetensorsFile {
     public let tensors: [String: TensorInfo]
     /// The `__metadata__` strings, if any.
     public let metadata: [String: String]
-    private let data: Data
+    private let source: ByteSource
     private let bufferStart: Int
 
-    /// Opens and validates `url`.
+    /// Opens and validates `url`. Only the header is read now; each tensor's
+    /// bytes are read when it is asked for, so loading holds at most one
+    /// tensor's raw bytes beside the converted weights.
     public init(url: URL) throws {
-        let name = url.lastPathComponent
-        let data: Data
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            let handle = try FileHandle(forReadingFrom: url)
+            let size = Int(try handle.seekToEnd())
+            try self.init(source: .file(handle, size: size), name: url.lastPathComponent)
+        } catch let error as CheckpointError {
+            throw error
         } catch {
             throw CheckpointError(file: url.path, "cannot read: \((error as NSError).localizedDescription)")
         }
-        try self.init(data: data, name: name)
     }
 
     /// Validates a safetensors file already in memory; `name` is used in messages.
     public init(data: Data, name: String) throws {
+        try self.init(source: .memory(data), name: name)
+    }
+
+    private init(source: ByteSource, name: String) throws {
         self.name = name
+        let fileSize = source.count
         func fail(_ tensor: String?, _ reason: String) -> CheckpointError {
             CheckpointError(file: name, tensor: tensor, reason)
         }
         func fail(_ reason: String) -> CheckpointError { CheckpointError(file: name, reason) }
-        guard data.count >= 8 else { throw fail("file is \(data.count) bytes, too short for the 8-byte header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard fileSize >= 8 else { throw fail("file is \(fileSize) bytes, too short for the 8-byte header length") }
+        let headerLength = try source.bytes(0..<8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(Self.maxHeaderSize) else {
             throw fail("header length \(headerLength) exceeds the \(Self.maxHeaderSize)-byte limit")
         }
-        guard 8 + Int(headerLength) <= data.count else {
-            throw fail("header length \(headerLength) runs past the end of the \(data.count)-byte file (truncated?)")
+        guard 8 + Int(headerLength) <= fileSize else {
+            throw fail("header length \(headerLength) runs past the end of the \(fileSize)-byte file (truncated?)")
         }
-        let start = data.startIndex
-        let headerBytes = data[start + 8 ..< start + 8 + Int(headerLength)]
+        let headerBytes = try source.bytes(8 ..< 8 + Int(headerLength))
         guard let object = try? JSONSerialization.jsonObject(with: headerBytes),
               let header = object as? [String: Any] else {
             throw fail("header is not a JSON object")
         }
         bufferStart = 8 + Int(headerLength)
-        let bufferSize = data.count - bufferStart
+        let bufferSize = fileSize - bufferStart
         var tensors: [String: TensorInfo] = [:]
         var metadata: [String: String] = [:]
         for (key, value) in header {
@@ -127,7 +134,7 @@ public struct SafetensorsFile {
         if end != bufferSize { throw fail("bytes \(end)..<\(bufferSize) of the data buffer belong to no tensor") }
         self.tensors = tensors
         self.metadata = metadata
-        self.data = data
+        self.source = source
     }
 
     /// Reads a JSON array of integers (NSNumber-backed or Swift).
@@ -147,24 +154,34 @@ public struct SafetensorsFile {
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
         }
-        let count = info.count
-        let offset = data.startIndex + bufferStart + info.range.lowerBound
-        return data[offset ..< offset + info.range.count].withUnsafeBytes { raw in
-            [Double](unsafeUninitializedCapacity: count) { dst, initialized in
-                switch info.dtype {
-                case .F64:
-                    for i in 0..<count { dst[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
-                case .F32:
-                    for i in 0..<count { dst[i] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
-                case .F16:
-                    for i in 0..<count { dst[i] = Self.half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                case .BF16:
-                    for i in 0..<count { dst[i] = Double(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
-                default:
-                    dst.initialize(repeating: 0)
+        let count = info.count, size = info.dtype.size
+        let offset = bufferStart + info.range.lowerBound
+        do {
+            return try [Double](unsafeUninitializedCapacity: count) { dst, initialized in
+                try source.forEachChunk(offset ..< offset + info.range.count) { raw, byteOffset in
+                    Self.convert(raw, info.dtype, into: dst.baseAddress! + byteOffset / size)
                 }
                 initialized = count
             }
+        } catch {
+            throw CheckpointError(file: name, tensor: tensor, "cannot read its bytes: \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// Converts little-endian elements of `dtype` in `raw` to `Double`s at `out`.
+    private static func convert(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, into out: UnsafeMutablePointer<Double>) {
+        let n = raw.count / dtype.size
+        switch dtype {
+        case .F64:
+            for i in 0..<n { out[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
+        case .F32:
+            for i in 0..<n { out[i] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+        case .F16:
+            for i in 0..<n { out[i] = half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        case .BF16:
+            for i in 0..<n { out[i] = Double(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
+        default:
+            out.initialize(repeating: 0, count: n)
         }
     }
 
@@ -231,5 +248,53 @@ public struct SafetensorsFile {
             }
         }
         try out.write(to: url, options: .atomic)
+    }
+}
+
+/// Where a safetensors file's bytes come from: memory, or a file read by range.
+private enum ByteSource {
+    case memory(Data)
+    case file(FileHandle, size: Int)
+
+    var count: Int {
+        switch self {
+        case let .memory(data): return data.count
+        case let .file(_, size): return size
+        }
+    }
+
+    /// The bytes at `range` (which the caller has checked lies within `count`).
+    func bytes(_ range: Range<Int>) throws -> Data {
+        var out = Data(capacity: range.count)
+        try forEachChunk(range) { raw, _ in out.append(contentsOf: raw) }
+        return out
+    }
+
+    /// Calls `body` with consecutive pieces of `range` and each piece's offset
+    /// from the range's start. A file is read 4 MiB at a time into one buffer,
+    /// so no copy of a whole tensor is ever held.
+    func forEachChunk(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer, Int) -> Void) throws {
+        switch self {
+        case let .memory(data):
+            data[data.startIndex + range.lowerBound ..< data.startIndex + range.upperBound].withUnsafeBytes { body($0, 0) }
+        case let .file(handle, _):
+            let chunk = 1 << 22
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunk, max(range.count, 1)), alignment: 16)
+            defer { buffer.deallocate() }
+            var done = 0
+            while done < range.count {
+                let want = min(chunk, range.count - done)
+                var got = 0
+                while got < want {
+                    let n = pread(handle.fileDescriptor, buffer.baseAddress! + got, want - got, off_t(range.lowerBound + done + got))
+                    guard n > 0 else {
+                        throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "short read (the file changed while it was read?)"])
+                    }
+                    got += n
+                }
+                body(UnsafeRawBufferPointer(rebasing: buffer[0..<want]), done)
+                done += want
+            }
+        }
     }
 }
