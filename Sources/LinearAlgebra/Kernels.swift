@@ -17,19 +17,20 @@ public enum Kernels {
         alpha: Double = 1, beta: Double = 0, backend: Backend = .default
     ) {
         if m == 0 || n == 0 { return }
+        let threads = KernelThreads.current
         if k == 0 {
             for i in 0..<m { scale(C + i * ldc, count: n, by: beta) }
         } else if m == 1 {
             // x · op(B): op(A) is one row, read with stride lda when A is transposed.
             gemv(w: B, rows: transposeB ? n : k, cols: transposeB ? k : n, ldw: ldb, transposed: transposeB,
-                 x: A, incX: transposeA ? lda : 1, y: C, alpha: alpha, beta: beta, backend: backend)
+                 x: A, incX: transposeA ? lda : 1, y: C, alpha: alpha, beta: beta, backend: backend, threads: threads)
         } else if n == 1 && ldc == 1 {
             // op(A) · x: x is op(B)'s single column.
             gemv(w: A, rows: transposeA ? k : m, cols: transposeA ? m : k, ldw: lda, transposed: !transposeA,
-                 x: B, incX: transposeB ? 1 : ldb, y: C, alpha: alpha, beta: beta, backend: backend)
+                 x: B, incX: transposeB ? 1 : ldb, y: C, alpha: alpha, beta: beta, backend: backend, threads: threads)
         } else {
             gemm(A, lda: lda, transposeA: transposeA, B, ldb: ldb, transposeB: transposeB,
-                 C, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta, backend: backend)
+                 C, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta, backend: backend, threads: threads)
         }
     }
 
@@ -38,7 +39,7 @@ public enum Kernels {
         _ A: UnsafePointer<Double>, lda: Int, transposeA: Bool,
         _ B: UnsafePointer<Double>, ldb: Int, transposeB: Bool,
         _ C: UnsafeMutablePointer<Double>, ldc: Int, m: Int, n: Int, k: Int,
-        alpha: Double, beta: Double, backend: Backend
+        alpha: Double, beta: Double, backend: Backend, threads: Int? = nil
     ) {
         switch backend {
         case .blas:
@@ -51,7 +52,7 @@ public enum Kernels {
         case .swift:
             SwiftGEMM.run(A, lda: lda, transposeA: transposeA, B, ldb: ldb, transposeB: transposeB,
                           C, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta,
-                          threads: threadCount)
+                          threads: threads ?? KernelThreads.current)
         }
     }
 
@@ -62,7 +63,7 @@ public enum Kernels {
     public static func gemv(
         w W: UnsafePointer<Double>, rows: Int, cols: Int, ldw: Int? = nil, transposed: Bool,
         x: UnsafePointer<Double>, incX: Int,
-        y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, backend: Backend
+        y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, backend: Backend, threads: Int? = nil
     ) {
         switch backend {
         case .blas:
@@ -73,7 +74,7 @@ public enum Kernels {
                         x, Int32(incX), beta, y, 1)
         case .swift:
             SwiftGEMV.run(w: W, rows: rows, cols: cols, ldw: ldw ?? cols, transposed: transposed,
-                          x: x, incX: incX, y: y, alpha: alpha, beta: beta, threads: threadCount)
+                          x: x, incX: incX, y: y, alpha: alpha, beta: beta, threads: threads ?? KernelThreads.current)
         }
     }
 

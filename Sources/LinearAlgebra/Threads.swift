@@ -71,3 +71,38 @@ public func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> V
         if !range.isEmpty { body(range) }
     }
 }
+
+/// How many threads one kernel call may use: ``threadCount``, except inside
+/// ``parallelKernels(_:_:)``, where each call runs on its own thread.
+enum KernelThreads {
+    @TaskLocal static var singleThreaded = false
+    static var current: Int { singleThreaded ? 1 : threadCount }
+}
+
+/// Runs `body(0)`, …, `body(count - 1)` spread over up to ``threadCount``
+/// threads, with every kernel called inside running single-threaded: for many
+/// small independent products (attention heads), where one thread per product
+/// beats splitting each product. OpenBLAS is set to one thread for the
+/// duration, so BLAS calls made meanwhile by other code also get one thread.
+/// Bodies must write disjoint memory; `worker` (0..<threads) names the thread,
+/// for per-thread scratch space.
+public func parallelKernels(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
+    let workers = min(threadCount, count)
+    if workers <= 1 {
+        for i in 0..<count { body(i, 0) }
+        return
+    }
+    ThreadSettings.prepareBLAS()
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(threadCount)) }
+    KernelThreads.$singleThreaded.withValue(true) {
+        parallelFor(workers) { w in
+            KernelThreads.$singleThreaded.withValue(true) {
+                for i in stride(from: w, to: count, by: workers) { body(i, w) }
+            }
+        }
+    }
+}
+
+/// The number of workers ``parallelKernels(_:_:)`` will use for `count` items.
+public func parallelKernelWorkers(_ count: Int) -> Int { max(1, min(threadCount, count)) }

@@ -71,16 +71,17 @@ extension GPT {
                 (v + (start + i) * hd).update(from: qkv + i * 3 * d + 2 * d + head * hd, count: hd)
             }
         }
-        let out = ws.buffer(.attention, n * d), scores = ws.buffer(.scores, n * total)
+        let out = ws.buffer(.attention, n * d)
+        let workers = parallelKernelWorkers(config.nHead)
+        let scoresBase = ws.buffer(.scores, workers * n * total)
         let scale = 1 / Double(hd).squareRoot()
-        for head in 0..<config.nHead {
+        parallelKernels(config.nHead) { head, worker in                 // heads side by side, one thread each
             let k = cache.head(cache.keys, layer: l, head: head), v = cache.head(cache.values, layer: l, head: head)
+            let scores = scoresBase + worker * n * total
             Kernels.multiply(qkv + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
                              scores, ldc: total, m: n, n: total, k: hd, alpha: scale,
                              backend: backend)                          // [n, hd] · [total, hd]ᵀ -> [n, total]
-            parallelRanges(n, minimum: 16) { rows in
-                for i in rows { causalSoftmax(scores + i * total, visible: start + i + 1, count: total) }
-            }
+            for i in 0..<n { causalSoftmax(scores + i * total, visible: start + i + 1, count: total) }
             Kernels.multiply(scores, lda: total, transposeA: false, v, ldb: hd, transposeB: false,
                              out + head * hd, ldc: d, m: n, n: hd, k: total,
                              backend: backend)                          // [n, total] · [total, hd] -> [n, hd]
