@@ -21,8 +21,14 @@ public final class KVCache {
     public init(config: GPTConfig) {
         self.config = config
         let size = config.nCtx * config.nEmbd
-        keys = (0..<config.nLayer).map { _ in .allocate(capacity: size) }
-        values = (0..<config.nLayer).map { _ in .allocate(capacity: size) }
+        // Zeroed now, so the memory is in place before the first token, not during it.
+        func zeroed() -> UnsafeMutablePointer<Double> {
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: size)
+            p.initialize(repeating: 0, count: size)
+            return p
+        }
+        keys = (0..<config.nLayer).map { _ in zeroed() }
+        values = (0..<config.nLayer).map { _ in zeroed() }
     }
 
     deinit {

@@ -47,15 +47,15 @@ struct InfoCommand: ParsableCommand {
         commandName: "info", abstract: "Print a checkpoint's configuration, parameter count and weight size.")
 
     @OptionGroup var model: ModelOptions
-    @Flag(help: "Print machine-readable JSON instead of text.")
-    var json = false
+    @OptionGroup var options: RunOptions
 
     func run() throws {
+        try options.apply()
         let (gpt, seconds) = try model.load()
         let c = gpt.config, params = gpt.parameterCount
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: model.model)
             .appendingPathComponent("model.safetensors").path)[.size] as? Int) ?? 0
-        if json {
+        if options.json {
             print(JSON.object([
                 ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_embd", .int(c.nEmbd)),
                 ("n_ctx", .int(c.nCtx)), ("n_vocab", .int(c.nVocab)), ("layer_norm_epsilon", .number(c.layerNormEpsilon)),
