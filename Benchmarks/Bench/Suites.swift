@@ -102,12 +102,19 @@ func gemvSuite(_ ctx: Context) -> [Row] {
                 var partial = [Double](repeating: 0, count: t)
                 partial.withUnsafeMutableBufferPointer { out in
                     parallelRanges(count, minimum: 1 << 12) { range in
-                        var s = SIMD4<Double>()
-                        var i = range.lowerBound
-                        while i + 4 <= range.upperBound {
-                            s += SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]); i += 4
+                        // Four independent sums, so the adds overlap and the loads set the pace.
+                        let raw = UnsafeRawPointer(p.baseAddress! + range.lowerBound)
+                        var s0 = SIMD4<Double>(), s1 = s0, s2 = s0, s3 = s0
+                        var offset = 0
+                        let end = (range.count / 16) * 128
+                        while offset < end {
+                            s0 += raw.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
+                            s1 += raw.loadUnaligned(fromByteOffset: offset + 32, as: SIMD4<Double>.self)
+                            s2 += raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD4<Double>.self)
+                            s3 += raw.loadUnaligned(fromByteOffset: offset + 96, as: SIMD4<Double>.self)
+                            offset += 128
                         }
-                        out[range.lowerBound * t / count] += s.sum()
+                        out[range.lowerBound * t / count] += (s0 + s1 + s2 + s3).sum()
                     }
                 }
                 precondition(partial.reduce(0, +) > 0)

@@ -78,13 +78,20 @@ extension GPT {
         parallelKernels(config.nHead) { head, worker in                 // heads side by side, one thread each
             let k = cache.head(cache.keys, layer: l, head: head), v = cache.head(cache.values, layer: l, head: head)
             let scores = scoresBase + worker * n * total
-            Kernels.multiply(qkv + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
-                             scores, ldc: total, m: n, n: total, k: hd, alpha: scale,
-                             backend: backend)                          // [n, hd] · [total, hd]ᵀ -> [n, total]
-            for i in 0..<n { causalSoftmax(scores + i * total, visible: start + i + 1, count: total) }
-            Kernels.multiply(scores, lda: total, transposeA: false, v, ldb: hd, transposeB: false,
-                             out + head * hd, ldc: d, m: n, n: hd, k: total,
-                             backend: backend)                          // [n, total] · [total, hd] -> [n, hd]
+            // Rows in blocks, each against only the positions it can see (a causal
+            // mask hides the rest), so a prefill does about half the work of [n, total].
+            var r0 = 0
+            while r0 < n {
+                let r1 = min(n, r0 + 64), rows = r1 - r0, seen = start + r1
+                Kernels.multiply(qkv + r0 * 3 * d + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
+                                 scores, ldc: seen, m: rows, n: seen, k: hd, alpha: scale,
+                                 backend: backend)                      // [rows, hd] · [seen, hd]ᵀ -> [rows, seen]
+                for i in 0..<rows { causalSoftmax(scores + i * seen, visible: start + r0 + i + 1, count: seen) }
+                Kernels.multiply(scores, lda: seen, transposeA: false, v, ldb: hd, transposeB: false,
+                                 out + r0 * d + head * hd, ldc: d, m: rows, n: hd, k: seen,
+                                 backend: backend)                      // [rows, seen] · [seen, hd] -> [rows, hd]
+                r0 = r1
+            }
         }
         let p = ws.buffer(.projection, n * d)
         attn.c_proj.apply(out, rows: n, into: p, backend: backend)     // [n, d] -> [n, d]
