@@ -9,7 +9,14 @@ public struct GELU: Operation, Equatable {
     public init() {}
 
     public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
-        let c = (2 / Double.pi).squareRoot()
-        return x.map { v in 0.5 * v * (1 + Foundation.tanh(c * (v + 0.044715 * v * v * v))) }   // [n, d] -> [n, d]
+        x.map(GELU.value)                                               // [n, d] -> [n, d]
+    }
+
+    /// GELU of one number. `0.5·v·(1 + tanh(u))` with `u = √(2/π)·(v + 0.044715·v³)`
+    /// equals `v / (1 + e^(−2u))`, which needs one `exp` instead of a slower
+    /// `tanh`; the two differ by rounding only.
+    @inline(__always)
+    public static func value(_ v: Double) -> Double {
+        v / (1 + Foundation.exp(-2 * (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
     }
 }

@@ -115,16 +115,10 @@ private func add(_ y: UnsafePointer<Double>, into x: UnsafeMutablePointer<Double
     for i in 0..<count { x[i] += y[i] }
 }
 
-/// GPT-2's tanh GELU, in place, split across threads for long inputs. Uses
-/// `0.5·v·(1 + tanh(u)) = v / (1 + e^(−2u))`, the same function with one `exp`
-/// instead of a slower `tanh` (it differs from the tanh form by rounding only).
+/// ``GELU`` in place, split across threads for long inputs.
 private func gelu(_ x: UnsafeMutablePointer<Double>, count: Int) {
-    let c = 2 * (2 / Double.pi).squareRoot()
     parallelRanges(count, minimum: 1 << 14) { range in
-        for i in range {
-            let v = x[i]
-            x[i] = v / (1 + Foundation.exp(-c * (v + 0.044715 * v * v * v)))
-        }
+        for i in range { x[i] = GELU.value(x[i]) }
     }
 }
 

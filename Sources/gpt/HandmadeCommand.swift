@@ -65,10 +65,7 @@ struct HandmadeCommand: ParsableCommand {
         let logits = try model(tokens, backend: options.backend)        // [n, n_vocab]
         let probabilities = Softmax()(logits, backend: options.backend) // [n, n_vocab]
         if options.json {
-            print(JSON.object([
-                ("tokens", .ints(tokens)),
-                ("logits", .array((0..<logits.rows).map { .numbers(logits[row: $0]) })),
-            ]).text)
+            print(JSON.logits(tokens: tokens, logits).text)
             return
         }
         let vocab = tokenizer.vocabulary

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftAttention
 
 /// A JSON value written with full double precision (Swift's shortest
 /// round-tripping representation), keys in the order given.
@@ -20,6 +21,12 @@ enum JSON {
     }
 
     static func ints(_ values: [Int]) -> JSON { .array(values.map(JSON.int)) }
+
+    /// The per-position form shared by `handmade` and `logits`: exactly
+    /// `{"tokens": [ids], "logits": [[one row per position]]}`.
+    static func logits(tokens: [Int], _ logits: Matrix) -> JSON {
+        .object([("tokens", ints(tokens)), ("logits", .array((0..<logits.rows).map { numbers(logits[row: $0]) }))])
+    }
     static func numbers(_ values: [Double]) -> JSON { .array(values.map(JSON.number)) }
 
     private static func quote(_ s: String) -> String {

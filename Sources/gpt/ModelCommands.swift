@@ -96,10 +96,7 @@ struct LogitsCommand: ParsableCommand {
         let (gpt, _) = try model.load()
         let logits = try userFacing { try gpt(ids, backend: options.backend) }    // [n, n_vocab]
         if options.json {
-            print(JSON.object([
-                ("tokens", .ints(ids)),
-                ("logits", .array((0..<logits.rows).map { .numbers(logits[row: $0]) })),
-            ]).text)
+            print(JSON.logits(tokens: ids, logits).text)
             return
         }
         let k = max(1, min(top, gpt.config.nVocab))
