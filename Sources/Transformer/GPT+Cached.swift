@@ -103,8 +103,10 @@ extension GPT {
 private func causalSoftmax(_ row: UnsafeMutablePointer<Double>, visible: Int, count: Int) {
     var m = -Double.infinity
     for j in 0..<visible { m = max(m, row[j]) }
+    for j in 0..<visible { row[j] -= m }
+    vectorExp(row, count: visible)
     var sum = 0.0
-    for j in 0..<visible { row[j] = Foundation.exp(row[j] - m); sum += row[j] }
+    for j in 0..<visible { sum += row[j] }
     let inv = 1 / sum
     for j in 0..<visible { row[j] *= inv }
     for j in visible..<count { row[j] = 0 }
@@ -115,10 +117,20 @@ private func add(_ y: UnsafePointer<Double>, into x: UnsafeMutablePointer<Double
     for i in 0..<count { x[i] += y[i] }
 }
 
-/// ``GELU`` in place, split across threads for long inputs.
+/// ``GELU`` in place, four at a time with ``vectorExp(_:)``, split across
+/// threads for long inputs.
 private func gelu(_ x: UnsafeMutablePointer<Double>, count: Int) {
+    let c = -2 * (2 / Double.pi).squareRoot()
     parallelRanges(count, minimum: 1 << 14) { range in
-        for i in range { x[i] = GELU.value(x[i]) }
+        let raw = UnsafeMutableRawPointer(x)
+        var i = range.lowerBound
+        while i + 4 <= range.upperBound {
+            let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+            let e = vectorExp(c * (v + 0.044715 * v * v * v))
+            raw.storeBytes(of: v / (1 + e), toByteOffset: i * 8, as: SIMD4<Double>.self)
+            i += 4
+        }
+        while i < range.upperBound { x[i] = GELU.value(x[i]); i += 1 }
     }
 }
 
