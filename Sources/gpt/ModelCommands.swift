@@ -94,7 +94,10 @@ struct LogitsCommand: ParsableCommand {
         try options.apply()
         let ids = try parseTokens(tokens)
         let (gpt, _) = try model.load()
-        let logits = try userFacing { try gpt(ids, backend: options.backend) }    // [n, n_vocab]
+        var logits = Matrix.zeros(rows: ids.count, cols: gpt.config.nVocab)     // [n, n_vocab]
+        try userFacing {
+            try gpt.forward(ids, cache: KVCache(config: gpt.config), logits: &logits, allPositions: true, backend: options.backend)
+        }
         if options.json {
             print(JSON.logits(tokens: ids, logits).text)
             return
