@@ -102,7 +102,7 @@ def svg(rows, peak_per_thread):
         for t in threads:
             v = peak_per_thread * t
             parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="black" stroke-dasharray="6,4"/>')
-            parts.append(f'<text x="{left + pw + 6}" y="{y(v) + 4:.1f}">nominal peak, {t} thr</text>')
+            parts.append(f'<text x="{left + 6}" y="{y(v) - 5:.1f}">nominal peak, {t} thread{"s" if t > 1 else ""}</text>')
     for (backend, t), points in sorted(series.items()):
         color = colors.get(backend, "black")
         dash = "" if t == min(threads) else ' stroke-dasharray="3,3"'
