@@ -242,3 +242,33 @@ struct MalformedCheckpointTests {
         }
     }
 }
+
+@Suite("Corrupted checkpoints never crash")
+struct CorruptionTests {
+    @Test func randomByteFlipsInTheHeaderAndData() throws {
+        let original = try Data(contentsOf: tinyDirectory.appendingPathComponent("model.safetensors"))
+        let headerEnd = 8 + Int(original.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        var g = SeededGenerator(seed: 2026)
+        var rejected = 0, accepted = 0
+        for trial in 0..<400 {
+            var data = original
+            // Mostly the header (where a flip changes meaning), sometimes the length or the data.
+            let flips = 1 + Int(g.next() % 4)
+            for _ in 0..<flips {
+                let at = trial % 10 == 0 ? Int(g.next() % 8) : (trial % 10 == 1 ? headerEnd + Int(g.next() % UInt64(data.count - headerEnd)) : 8 + Int(g.next() % UInt64(headerEnd - 8)))
+                data[at] = UInt8(truncatingIfNeeded: g.next())
+            }
+            do {
+                let file = try SafetensorsFile(data: data, name: "fuzz.safetensors")
+                // Whatever passed validation must read without trapping.
+                for name in file.tensors.keys where file.tensors[name]!.dtype.isFloatingPoint {
+                    _ = try file.doubles(name)
+                }
+                accepted += 1
+            } catch is CheckpointError {
+                rejected += 1
+            }
+        }
+        #expect(rejected > 0 && accepted + rejected == 400)
+    }
+}
