@@ -1,9 +1,10 @@
 import Foundation
 import LinearAlgebra
 
-/// The cached forward pass: the same arithmetic as ``GPT/callAsFunction(_:backend:)``,
-/// written against preallocated buffers so that decoding a token allocates
-/// nothing and runs its products as matrix–vector products.
+/// The cached forward pass: the same computation as ``GPT/callAsFunction(_:backend:)``
+/// (agreeing to ~1e-15), written against buffers the ``KVCache`` preallocates, so
+/// decoding a token creates no matrices and runs its products as matrix–vector
+/// products.
 extension GPT {
     /// Runs `tokens` as the next positions of the sequence in `cache`, appends
     /// their keys and values, and writes next-token logits into `logits`:
