@@ -41,7 +41,7 @@ def machine():
         f"- CPU: {info.get('model name', '?')}, {os.cpu_count()} cores, {info.get('cpu MHz', '?')} MHz nominal, {info.get('flags', '')}",
         f"- Memory: {mem}",
         f"- OpenBLAS (Debian libopenblas0-pthread): {blas}",
-        f"- Swift: {swift[0] if swift else '?'}; built with `-c release -Xswiftc -target-cpu -Xswiftc native`",
+        f"- Swift: {swift[0] if swift else '?'}; built by `scripts/build-release` (`-c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DSWIFTATTENTION_FMA`)",
         f"- OS: {platform.platform()}",
     ]
 

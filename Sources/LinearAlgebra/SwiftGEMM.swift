@@ -5,9 +5,23 @@ import RealModule
 /// (`kc` deep, `mc` rows of A, `nc` columns of B) and a register-blocked
 /// `mr × nr` micro-kernel runs over them. Several threads split the output
 /// into contiguous row or column ranges. Correct for any shape and any
-/// transposes; tuning the tile shape per CPU is a separate step.
+/// transposes.
+///
+/// The tile's height depends on the build: with FMA and 16 ymm registers
+/// (`-target-cpu native` plus `-D SWIFTATTENTION_FMA`, as `scripts/build-release`
+/// passes) a 4 × 8 tile keeps its accumulators in registers; a plain SSE2 build
+/// has half the vector width, and a 2 × 8 tile is what fits there.
 enum SwiftGEMM {
-    static let mr = 4, nr = 8
+    /// The height of the register tile (its width is always ``nr``).
+    enum Tile: Int, CaseIterable { case two = 2, four = 4 }
+
+    #if SWIFTATTENTION_FMA
+    static let defaultTile = Tile.four
+    #else
+    static let defaultTile = Tile.two
+    #endif
+
+    static let nr = 8
     static let kc = 256, mc = 96, nc = 2048
 
     /// Below this many multiply-adds, one thread does the whole product.
@@ -17,13 +31,14 @@ enum SwiftGEMM {
         _ A: UnsafePointer<Double>, lda: Int, transposeA: Bool,
         _ B: UnsafePointer<Double>, ldb: Int, transposeB: Bool,
         _ C: UnsafeMutablePointer<Double>, ldc: Int, m: Int, n: Int, k: Int,
-        alpha: Double, beta: Double, threads: Int
+        alpha: Double, beta: Double, threads: Int, tile: Tile = defaultTile
     ) {
+        let mr = tile.rawValue
         for i in 0..<m { Kernels.scale(C + i &* ldc, count: n, by: beta) }
         let work = m * n * k
         let parts = work < parallelThreshold ? 1 : max(1, threads)
         if parts == 1 {
-            serial(A, lda, transposeA, B, ldb, transposeB, C, ldc, m, n, k, alpha)
+            serial(A, lda, transposeA, B, ldb, transposeB, C, ldc, m, n, k, alpha, mr)
             return
         }
         // Split the larger output dimension into `parts` ranges aligned to the tile.
@@ -35,10 +50,10 @@ enum SwiftGEMM {
             let start = t * chunk, size = min(chunk, extent - start)
             if splitRows {
                 let a = transposeA ? A + start : A + start * lda
-                serial(a, lda, transposeA, B, ldb, transposeB, C + start * ldc, ldc, size, n, k, alpha)
+                serial(a, lda, transposeA, B, ldb, transposeB, C + start * ldc, ldc, size, n, k, alpha, mr)
             } else {
                 let b = transposeB ? B + start * ldb : B + start
-                serial(A, lda, transposeA, b, ldb, transposeB, C + start, ldc, m, size, k, alpha)
+                serial(A, lda, transposeA, b, ldb, transposeB, C + start, ldc, m, size, k, alpha, mr)
             }
         }
     }
@@ -48,9 +63,9 @@ enum SwiftGEMM {
         _ A: UnsafePointer<Double>, _ lda: Int, _ transposeA: Bool,
         _ B: UnsafePointer<Double>, _ ldb: Int, _ transposeB: Bool,
         _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ m: Int, _ n: Int, _ k: Int,
-        _ alpha: Double
+        _ alpha: Double, _ mr: Int
     ) {
-        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: (mc + mr) * kc)
+        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: (mc + mr) * kc)   // mc is a multiple of 2 and 4
         let packedB = UnsafeMutablePointer<Double>.allocate(capacity: (nc + nr) * kc)
         defer { packedA.deallocate(); packedB.deallocate() }
         // op(A)[i, p] and op(B)[p, j] as (row stride, column stride).
@@ -67,14 +82,18 @@ enum SwiftGEMM {
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    packA(A + (ic &* aRow &+ pc &* aCol), aRow, aCol, mcb, kcb, alpha, into: packedA)
+                    packA(A + (ic &* aRow &+ pc &* aCol), aRow, aCol, mcb, kcb, alpha, mr, into: packedA)
                     var jr = 0
                     while jr < ncb {
                         var ir = 0
                         while ir < mcb {
-                            microKernel(kcb, packedA + ir &* kcb, packedB + jr &* kcb,
-                                        C + ((ic &+ ir) &* ldc &+ jc &+ jr), ldc,
-                                        min(mr, mcb - ir), min(nr, ncb - jr))
+                            let c = C + ((ic &+ ir) &* ldc &+ jc &+ jr)
+                            let (rows, cols) = (min(mr, mcb - ir), min(nr, ncb - jr))
+                            if mr == 4 {
+                                microKernel4(kcb, packedA + ir &* kcb, packedB + jr &* kcb, c, ldc, rows, cols)
+                            } else {
+                                microKernel2(kcb, packedA + ir &* kcb, packedB + jr &* kcb, c, ldc, rows, cols)
+                            }
                             ir &+= mr
                         }
                         jr &+= nr
@@ -92,7 +111,7 @@ enum SwiftGEMM {
     /// strips are padded with zeros.
     @inline(__always)
     static func packA(_ A: UnsafePointer<Double>, _ rs: Int, _ cs: Int, _ m: Int, _ k: Int,
-                      _ alpha: Double, into out: UnsafeMutablePointer<Double>) {
+                      _ alpha: Double, _ mr: Int, into out: UnsafeMutablePointer<Double>) {
         var s = 0
         while s < m {
             let rowsHere = min(mr, m - s)
@@ -138,10 +157,38 @@ enum SwiftGEMM {
               Relaxed.multiplyAdd(a[2], b[2], c[2]), Relaxed.multiplyAdd(a[3], b[3], c[3]))
     }
 
-    /// Adds the `mr × nr` product of a packed A strip and a packed B strip to
-    /// the `rows × cols` corner of C.
+    /// Adds the 2 × 8 product of a packed A strip and a packed B strip to the
+    /// `rows × cols` corner of C.
     @inline(__always)
-    static func microKernel(_ k: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+    static func microKernel2(_ k: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                             _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ rows: Int, _ cols: Int) {
+        var c00 = SIMD4<Double>(), c01 = SIMD4<Double>()
+        var c10 = SIMD4<Double>(), c11 = SIMD4<Double>()
+        let bv = UnsafeRawPointer(b)
+        for p in 0..<k {
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* 64, as: SIMD4<Double>.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* 64 &+ 32, as: SIMD4<Double>.self)
+            let a0 = SIMD4(repeating: a[p &* 2]), a1 = SIMD4(repeating: a[p &* 2 &+ 1])
+            c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01)
+            c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11)
+        }
+        if rows == 2 && cols == nr {
+            addRow(C, c00, c01)
+            addRow(C + ldc, c10, c11)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 4) { t in
+            t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
+            for r in 0..<rows {
+                for j in 0..<cols { C[r &* ldc &+ j] += t[2 &* r &+ j / 4][j % 4] }
+            }
+        }
+    }
+
+    /// Adds the 4 × 8 product of a packed A strip and a packed B strip to the
+    /// `rows × cols` corner of C.
+    @inline(__always)
+    static func microKernel4(_ k: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
                             _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ rows: Int, _ cols: Int) {
         var c00 = SIMD4<Double>(), c01 = SIMD4<Double>()
         var c10 = SIMD4<Double>(), c11 = SIMD4<Double>()
@@ -159,7 +206,7 @@ enum SwiftGEMM {
             c20 = fma(a2, b0, c20); c21 = fma(a2, b1, c21)
             c30 = fma(a3, b0, c30); c31 = fma(a3, b1, c31)
         }
-        if rows == mr && cols == nr {
+        if rows == 4 && cols == nr {
             addRow(C, c00, c01)
             addRow(C + ldc, c10, c11)
             addRow(C + 2 &* ldc, c20, c21)
@@ -167,7 +214,7 @@ enum SwiftGEMM {
             return
         }
         // An edge tile: spill to the stack, then add only the part inside C.
-        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 2 * mr) { t in
+        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 8) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
             t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
             for r in 0..<rows {
