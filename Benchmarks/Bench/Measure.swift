@@ -29,18 +29,29 @@ struct Effort {
 
 /// Seconds for one call of `body`: one warm-up, then repeated runs; returns (median, min).
 func measure(_ effort: Effort, _ body: () -> Void) -> (median: Double, min: Double) {
-    body()
-    var times: [Double] = []
+    withoutActuallyEscaping(body) { measureInterleaved(effort, [$0])[0] }
+}
+
+/// Like ``measure(_:_:)`` for several bodies at once, run in turn (A B C A B C …)
+/// so that a slow spell of a shared machine hits all of them alike and their
+/// ratios stay meaningful. Returns (median, min) for each body, in order.
+func measureInterleaved(_ effort: Effort, _ bodies: [() -> Void]) -> [(median: Double, min: Double)] {
+    bodies.forEach { $0() }
+    var times = [[Double]](repeating: [], count: bodies.count)
     var total = 0.0
-    while times.count < effort.minRuns || (total < effort.minSeconds && times.count < effort.maxRuns) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        body()
-        let t = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        times.append(t)
-        total += t
+    while times[0].count < effort.minRuns || (total < effort.minSeconds * Double(bodies.count) && times[0].count < effort.maxRuns) {
+        for (i, body) in bodies.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            let t = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            times[i].append(t)
+            total += t
+        }
     }
-    times.sort()
-    return (times[times.count / 2], times[0])
+    return times.map { t in
+        let sorted = t.sorted()
+        return (sorted[sorted.count / 2], sorted[0])
+    }
 }
 
 /// A progress line on stderr, overwritten in place.

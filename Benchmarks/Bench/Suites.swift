@@ -54,10 +54,10 @@ func gemmSuite(_ ctx: Context) -> [Row] {
                 return r
             }
             // The raw row: cblas_dgemm on the same buffers, no wrapper, no GEMV routing.
-            let raw = a.elements.withUnsafeBufferPointer { pa in
-                b.elements.withUnsafeBufferPointer { pb in
-                    c.elements.withUnsafeMutableBufferPointer { pc in
-                        measure(ctx.effort) {
+            let raw = {
+                a.elements.withUnsafeBufferPointer { pa in
+                    b.elements.withUnsafeBufferPointer { pb in
+                        c.elements.withUnsafeMutableBufferPointer { pc in
                             cblas_dgemm(CblasRowMajor, CblasNoTrans, shape.transposeB ? CblasTrans : CblasNoTrans,
                                         Int32(m), Int32(n), Int32(k), 1, pa.baseAddress, Int32(k),
                                         pb.baseAddress, Int32(b.cols), 0, pc.baseAddress, Int32(n))
@@ -65,16 +65,18 @@ func gemmSuite(_ ctx: Context) -> [Row] {
                     }
                 }
             }
-            rows.append(row("raw", raw))
-            var blasTime: Double?
-            for backend in ctx.backends {
-                let time = measure(ctx.effort) {
-                    Matrix.multiply(a, b, transposeB: shape.transposeB, into: &c, backend: backend)
-                }
+            let ours = ctx.backends.map { backend in
+                { Matrix.multiply(a, b, transposeB: shape.transposeB, into: &c, backend: backend) }
+            }
+            // Interleaved, so the wrapper-versus-raw and swift-versus-blas ratios compare like with like.
+            let times = measureInterleaved(ctx.effort, [raw] + ours)
+            rows.append(row("raw", times[0]))
+            let blasTime = ctx.backends.firstIndex(of: .blas).map { times[$0 + 1].median }
+            for (i, backend) in ctx.backends.enumerated() {
+                let time = times[i + 1]
                 var r = row(backend.rawValue, time)
                 if backend == .blas {
-                    blasTime = time.median
-                    r.notes.append(String(format: "%.0f%% of raw", 100 * raw.median / time.median))
+                    r.notes.append(String(format: "%.0f%% of raw", 100 * times[0].median / time.median))
                 } else if let blasTime {
                     r.notes.append(String(format: "swift/blas %.2f", blasTime / time.median))
                 }
