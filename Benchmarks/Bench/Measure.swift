@@ -32,15 +32,18 @@ func measure(_ effort: Effort, _ body: () -> Void) -> (median: Double, min: Doub
     withoutActuallyEscaping(body) { measureInterleaved(effort, [$0])[0] }
 }
 
-/// Like ``measure(_:_:)`` for several bodies at once, run in turn (A B C A B C …)
-/// so that a slow spell of a shared machine hits all of them alike and their
-/// ratios stay meaningful. Returns (median, min) for each body, in order.
+/// Like ``measure(_:_:)`` for several bodies at once, run in turn, each round
+/// starting one body later (A B, B A, …), so that a slow spell of a shared
+/// machine hits all of them alike and their ratios stay meaningful.
+/// Returns (median, min) for each body, in order.
 func measureInterleaved(_ effort: Effort, _ bodies: [() -> Void]) -> [(median: Double, min: Double)] {
     bodies.forEach { $0() }
     var times = [[Double]](repeating: [], count: bodies.count)
     var total = 0.0
     while times[0].count < effort.minRuns || (total < effort.minSeconds * Double(bodies.count) && times[0].count < effort.maxRuns) {
-        for (i, body) in bodies.enumerated() {
+        let round = times[0].count
+        for j in bodies.indices {
+            let i = (j + round) % bodies.count, body = bodies[i]
             let start = DispatchTime.now().uptimeNanoseconds
             body()
             let t = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
