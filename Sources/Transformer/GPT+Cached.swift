@@ -76,7 +76,7 @@ extension GPT {
         let workers = parallelKernelWorkers(config.nHead)
         let scoresBase = ws.buffer(.scores, workers * n * total)
         let scale = 1 / Double(hd).squareRoot()
-        parallelKernels(config.nHead) { head, worker in                 // heads side by side, one thread each
+        let body = { (head: Int, worker: Int) in
             let k = cache.head(cache.keys, layer: l, head: head), v = cache.head(cache.values, layer: l, head: head)
             let scores = scoresBase + worker * n * total
             // Rows in blocks, each against only the positions it can see (a causal
@@ -93,6 +93,13 @@ extension GPT {
                                  backend: backend)                      // [rows, seen] · [seen, hd] -> [rows, hd]
                 r0 = r1
             }
+        }
+        if n == 1 {
+            // Decoding: each head is two small matrix-vector products; handing them to
+            // other threads costs more than it saves (measured in `bench --filter model`).
+            for head in 0..<config.nHead { body(head, 0) }
+        } else {
+            parallelKernels(config.nHead, body)                         // heads side by side, one thread each
         }
         let p = ws.buffer(.projection, n * d)
         attn.c_proj.apply(out, rows: n, into: p, backend: backend)     // [n, d] -> [n, d]
