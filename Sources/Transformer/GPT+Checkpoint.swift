@@ -42,10 +42,25 @@ extension GPT {
     public init(config: GPTConfig, safetensors file: SafetensorsFile) throws {
         let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
         let d = config.nEmbd, eps = config.layerNormEpsilon
+        try config.validate()
+        let hidden = file.tensors[prefix + "h.0.mlp.c_fc.weight"]?.shape.last ?? 4 * d
+        // Every tensor the model needs, checked and then read in parallel, each once.
+        var wanted: [(name: String, shape: [Int])] = [("wte.weight", [config.nVocab, d]), ("wpe.weight", [config.nCtx, d])]
+        for i in 0..<config.nLayer {
+            for (suffix, shape) in [("ln_1.weight", [d]), ("ln_1.bias", [d]),
+                                    ("attn.c_attn.weight", [d, 3 * d]), ("attn.c_attn.bias", [3 * d]),
+                                    ("attn.c_proj.weight", [d, d]), ("attn.c_proj.bias", [d]),
+                                    ("ln_2.weight", [d]), ("ln_2.bias", [d]),
+                                    ("mlp.c_fc.weight", [d, hidden]), ("mlp.c_fc.bias", [hidden]),
+                                    ("mlp.c_proj.weight", [hidden, d]), ("mlp.c_proj.bias", [d])] {
+                wanted.append(("h.\(i).\(suffix)", shape))
+            }
+        }
+        wanted += [("ln_f.weight", [d]), ("ln_f.bias", [d])]
+        let loaded = try file.matrices(wanted.map { (prefix + $0.name, $0.shape) })
+        var byName = Dictionary(uniqueKeysWithValues: zip(wanted.map(\.name), loaded))
         func tensor(_ name: String, _ shape: [Int]) throws -> Matrix {
-            let full = prefix + name
-            guard file.tensors[full] != nil else { throw CheckpointError(file: file.name, tensor: full, "missing") }
-            return try file.matrix(full, shape: shape)
+            byName.removeValue(forKey: name)!                           // moved out: no copy
         }
         func linear(_ name: String, _ n: Int, _ m: Int) throws -> Linear {
             Linear(w: try tensor("\(name).weight", [n, m]), b: try tensor("\(name).bias", [m]))
@@ -53,8 +68,6 @@ extension GPT {
         func norm(_ name: String) throws -> LayerNorm {
             LayerNorm(g: try tensor("\(name).weight", [d]), b: try tensor("\(name).bias", [d]), eps: eps)
         }
-        try config.validate()
-        let hidden = file.tensors[prefix + "h.0.mlp.c_fc.weight"]?.shape.last ?? 4 * d
         var blocks: [TransformerBlock] = []
         for i in 0..<config.nLayer {
             let h = "h.\(i)"

@@ -210,6 +210,30 @@ public struct SafetensorsFile {
         }
     }
 
+    /// Several tensors at once, as by ``matrix(_:shape:)``: all are checked
+    /// (present, of the given shape) before any is read, then they are read on
+    /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
+    public func matrices(_ requests: [(name: String, shape: [Int])]) throws -> [Matrix] {
+        for (name, shape) in requests {
+            guard let info = tensors[name] else { throw CheckpointError(file: self.name, tensor: name, "missing") }
+            if info.shape != shape {
+                throw CheckpointError(file: self.name, tensor: name, "expected shape \(shape), found \(info.shape)")
+            }
+        }
+        let order = requests.indices.sorted { tensors[requests[$0].name]!.range.count > tensors[requests[$1].name]!.range.count }
+        var results = [Result<Matrix, Error>?](repeating: nil, count: requests.count)
+        let workers = max(1, min(threadCount, requests.count))
+        results.withUnsafeMutableBufferPointer { out in
+            parallelFor(workers) { w in
+                for i in stride(from: w, to: order.count, by: workers) {
+                    let r = requests[order[i]]
+                    out[order[i]] = Result { try matrix(r.name, shape: r.shape) }
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
     /// Writes tensors to `url` in the safetensors format as `dtype` (F64 or F32).
     /// Each entry is a name, a shape and row-major values; the header is padded
     /// with spaces to a multiple of 8 bytes.
