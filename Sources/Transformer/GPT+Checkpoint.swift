@@ -59,28 +59,16 @@ extension GPT {
         wanted += [("ln_f.weight", [d]), ("ln_f.bias", [d])]
         let loaded = try file.matrices(wanted.map { (prefix + $0.name, $0.shape) })
         var byName = Dictionary(uniqueKeysWithValues: zip(wanted.map(\.name), loaded))
-        func tensor(_ name: String, _ shape: [Int]) throws -> Matrix {
-            byName.removeValue(forKey: name)!                           // moved out: no copy
+        func tensor(_ name: String) -> Matrix { byName.removeValue(forKey: name)! }   // moved out: no copy
+        func linear(_ name: String) -> Linear { Linear(w: tensor("\(name).weight"), b: tensor("\(name).bias")) }
+        func norm(_ name: String) -> LayerNorm { LayerNorm(g: tensor("\(name).weight"), b: tensor("\(name).bias"), eps: eps) }
+        let blocks = (0..<config.nLayer).map { i in
+            TransformerBlock(
+                attn: CausalSelfAttention(c_attn: linear("h.\(i).attn.c_attn"), c_proj: linear("h.\(i).attn.c_proj"), nHead: config.nHead),
+                mlp: MLP(c_fc: linear("h.\(i).mlp.c_fc"), c_proj: linear("h.\(i).mlp.c_proj")),
+                ln_1: norm("h.\(i).ln_1"), ln_2: norm("h.\(i).ln_2"))
         }
-        func linear(_ name: String, _ n: Int, _ m: Int) throws -> Linear {
-            Linear(w: try tensor("\(name).weight", [n, m]), b: try tensor("\(name).bias", [m]))
-        }
-        func norm(_ name: String) throws -> LayerNorm {
-            LayerNorm(g: try tensor("\(name).weight", [d]), b: try tensor("\(name).bias", [d]), eps: eps)
-        }
-        var blocks: [TransformerBlock] = []
-        for i in 0..<config.nLayer {
-            let h = "h.\(i)"
-            blocks.append(TransformerBlock(
-                attn: CausalSelfAttention(c_attn: try linear("\(h).attn.c_attn", d, 3 * d),
-                                          c_proj: try linear("\(h).attn.c_proj", d, d), nHead: config.nHead),
-                mlp: MLP(c_fc: try linear("\(h).mlp.c_fc", d, hidden), c_proj: try linear("\(h).mlp.c_proj", hidden, d)),
-                ln_1: try norm("\(h).ln_1"), ln_2: try norm("\(h).ln_2")))
-        }
-        try self.init(config: config,
-                      wte: try tensor("wte.weight", [config.nVocab, d]),
-                      wpe: try tensor("wpe.weight", [config.nCtx, d]),
-                      blocks: blocks, ln_f: try norm("ln_f"))
+        try self.init(config: config, wte: tensor("wte.weight"), wpe: tensor("wpe.weight"), blocks: blocks, ln_f: norm("ln_f"))
     }
 
     /// The tensors of this model under their Hugging Face names (no prefix).
