@@ -179,9 +179,7 @@ enum SwiftGEMM {
         }
         withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 4) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
-            for r in 0..<rows {
-                for j in 0..<cols { C[r &* ldc &+ j] += t[2 &* r &+ j / 4][j % 4] }
-            }
+            addCorner(t, C, ldc, rows, cols)
         }
     }
 
@@ -213,13 +211,20 @@ enum SwiftGEMM {
             addRow(C + 3 &* ldc, c30, c31)
             return
         }
-        // An edge tile: spill to the stack, then add only the part inside C.
         withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 8) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
             t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
-            for r in 0..<rows {
-                for j in 0..<cols { C[r &* ldc &+ j] += t[2 &* r &+ j / 4][j % 4] }
-            }
+            addCorner(t, C, ldc, rows, cols)
+        }
+    }
+
+    /// An edge tile, spilled to the stack as two vectors per row: adds only its
+    /// `rows × cols` corner, the part that lies inside C.
+    @inline(__always)
+    static func addCorner(_ tile: UnsafeMutableBufferPointer<SIMD4<Double>>, _ C: UnsafeMutablePointer<Double>,
+                          _ ldc: Int, _ rows: Int, _ cols: Int) {
+        for r in 0..<rows {
+            for j in 0..<cols { C[r &* ldc &+ j] += tile[2 &* r &+ j / 4][j % 4] }
         }
     }
 

@@ -87,8 +87,8 @@ enum KernelThreads {
 /// Bodies must write disjoint memory; `worker` (0..<threads) names the thread,
 /// for per-thread scratch space.
 public func parallelKernels(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
-    let workers = min(threadCount, count)
-    if workers <= 1 {
+    let workers = parallelKernelWorkers(count)
+    if workers == 1 {
         for i in 0..<count { body(i, 0) }
         return
     }
