@@ -150,7 +150,7 @@ public struct SafetensorsFile {
 
     /// A tensor's elements as `Double` (F64, F32, F16 and BF16), in row-major order.
     public func doubles(_ tensor: String) throws -> [Double] {
-        guard let info = tensors[tensor] else { throw CheckpointError(file: name, tensor: tensor, "missing") }
+        let info = try self.info(tensor)
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
         }
@@ -199,10 +199,7 @@ public struct SafetensorsFile {
     /// A 1-D tensor as a `[1, n]` row vector or a 2-D tensor as a matrix,
     /// checked against `shape` when given (`[n]` or `[rows, cols]`).
     public func matrix(_ tensor: String, shape expected: [Int]? = nil) throws -> Matrix {
-        guard let info = tensors[tensor] else { throw CheckpointError(file: name, tensor: tensor, "missing") }
-        if let expected, expected != info.shape {
-            throw CheckpointError(file: name, tensor: tensor, "expected shape \(expected), found \(info.shape)")
-        }
+        let info = try self.info(tensor, shape: expected)
         switch info.shape.count {
         case 1: return Matrix(rows: 1, cols: info.shape[0], elements: try doubles(tensor))
         case 2: return Matrix(rows: info.shape[0], cols: info.shape[1], elements: try doubles(tensor))
@@ -210,16 +207,20 @@ public struct SafetensorsFile {
         }
     }
 
+    /// A tensor's header entry, checked against `shape` when given.
+    private func info(_ tensor: String, shape expected: [Int]? = nil) throws -> TensorInfo {
+        guard let info = tensors[tensor] else { throw CheckpointError(file: name, tensor: tensor, "missing") }
+        if let expected, expected != info.shape {
+            throw CheckpointError(file: name, tensor: tensor, "expected shape \(expected), found \(info.shape)")
+        }
+        return info
+    }
+
     /// Several tensors at once, as by ``matrix(_:shape:)``: all are checked
     /// (present, of the given shape) before any is read, then they are read on
     /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
     public func matrices(_ requests: [(name: String, shape: [Int])]) throws -> [Matrix] {
-        for (name, shape) in requests {
-            guard let info = tensors[name] else { throw CheckpointError(file: self.name, tensor: name, "missing") }
-            if info.shape != shape {
-                throw CheckpointError(file: self.name, tensor: name, "expected shape \(shape), found \(info.shape)")
-            }
-        }
+        for (name, shape) in requests { _ = try info(name, shape: shape) }
         let order = requests.indices.sorted { tensors[requests[$0].name]!.range.count > tensors[requests[$1].name]!.range.count }
         var results = [Result<Matrix, Error>?](repeating: nil, count: requests.count)
         let workers = max(1, min(threadCount, requests.count))
