@@ -15,19 +15,13 @@ extension GPT {
     public func forward(_ tokens: [Int], cache: KVCache, logits: inout Matrix,
                         allPositions: Bool = false, backend: Backend? = nil) throws {
         let start = cache.count, n = tokens.count
-        if tokens.isEmpty { throw InputError.empty }
-        if start + n > config.nCtx { throw InputError.contextOverflow(count: start + n, context: config.nCtx) }
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.nVocab }) {
-            throw InputError.tokenOutOfRange(token: bad, vocabularySize: config.nVocab)
-        }
+        try checkInput(tokens, startingAt: start)
         precondition(cache.config == config, "KVCache sized for \(cache.config), model is \(config)")
         let backend = backend ?? self.backend ?? .default
         let d = config.nEmbd, ws = cache.workspace
         let x = ws.buffer(.x, n * d), h = ws.buffer(.h, n * d)
 
-        for (i, t) in tokens.enumerated() {                            // [n] -> [n, d]
-            for j in 0..<d { x[i * d + j] = wte.elements[t * d + j] + wpe.elements[(start + i) * d + j] }
-        }
+        embed(tokens, startPosition: start, into: x)                  // [n] -> [n, d]
         for (l, block) in blocks.enumerated() {
             block.ln_1.apply(x, rows: n, width: d, into: h)                       // [n, d]
             let a = attend(block.attn, h, rows: n, layer: l, cache: cache, backend: backend)   // [n, d] -> [n, d]

@@ -84,24 +84,32 @@ public struct GPT: Codable, Sendable, Equatable {
         }
     }
 
-    /// Throws ``InputError`` unless `tokens` is non-empty, fits the context and
-    /// holds only valid ids.
-    public func checkInput(_ tokens: [Int]) throws {
+    /// Throws ``InputError`` unless `tokens` is non-empty, fits the context
+    /// after `start` positions already seen, and holds only valid ids.
+    public func checkInput(_ tokens: [Int], startingAt start: Int = 0) throws {
         if tokens.isEmpty { throw InputError.empty }
-        if tokens.count > config.nCtx { throw InputError.contextOverflow(count: tokens.count, context: config.nCtx) }
+        if start + tokens.count > config.nCtx {
+            throw InputError.contextOverflow(count: start + tokens.count, context: config.nCtx)
+        }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= config.nVocab }) {
             throw InputError.tokenOutOfRange(token: bad, vocabularySize: config.nVocab)
         }
     }
 
-    /// The embeddings of `tokens` at positions `start…`: `wte[t] + wpe[p]`, `[n, n_embd]`.
-    func embed(_ tokens: [Int], startPosition start: Int = 0) -> Matrix {
+    /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`,
+    /// into `x` (`[n, n_embd]`, row-major).
+    func embed(_ tokens: [Int], startPosition start: Int = 0, into x: UnsafeMutablePointer<Double>) {
         let d = config.nEmbd
-        var x = [Double](repeating: 0, count: tokens.count * d)
         for (i, t) in tokens.enumerated() {
             for j in 0..<d { x[i * d + j] = wte.elements[t * d + j] + wpe.elements[(start + i) * d + j] }
         }
-        return Matrix(rows: tokens.count, cols: d, elements: x)
+    }
+
+    /// The most likely next token after the last position of `logits` (`[n, n_vocab]`).
+    func mostLikelyNext(_ logits: Matrix) -> Int {
+        logits.elements.withUnsafeBufferPointer { all in
+            Sampler.argmax(UnsafeBufferPointer(rebasing: all[(logits.rows - 1) * logits.cols ..< logits.rows * logits.cols]))
+        }
     }
 
     /// The next-token logits at every position: `[n_seq] -> [n_seq, n_vocab]`.
@@ -110,7 +118,8 @@ public struct GPT: Codable, Sendable, Equatable {
     public func callAsFunction(_ tokens: [Int], backend: Backend? = nil) throws -> Matrix {
         try checkInput(tokens)
         let backend = backend ?? self.backend ?? .default
-        var x = embed(tokens)                                  // [n_seq] -> [n_seq, n_embd]
+        var x = Matrix.zeros(rows: tokens.count, cols: config.nEmbd)
+        x.elements.withUnsafeMutableBufferPointer { embed(tokens, into: $0.baseAddress!) }   // [n_seq] -> [n_seq, n_embd]
         for block in blocks { x = block(x, backend: backend) } // [n_seq, n_embd] -> [n_seq, n_embd]
         if let ln_f { x = ln_f(x, backend: backend) }          // [n_seq, n_embd]
         return x.matmul(wte, transposeOther: true, backend: backend)   // [n_seq, n_embd] · [n_vocab, n_embd]ᵀ -> [n_seq, n_vocab]
@@ -124,7 +133,7 @@ public struct GPT: Codable, Sendable, Equatable {
         var text = tokens, out: [Int] = []
         for _ in 0..<max(count, 0) {
             let logits = try self(Array(text.suffix(config.nCtx)), backend: backend)   // [≤n_ctx, n_vocab]
-            let next = logits.slicingRows(logits.rows - 1 ..< logits.rows).rowArgmax()[0]
+            let next = mostLikelyNext(logits)
             text.append(next)
             out.append(next)
         }
@@ -168,7 +177,7 @@ extension GPT {
         for i in max(start, 0) ..< max(tokens.count - 1, 0) {
             let context = Array(tokens[max(0, i + 1 - config.nCtx) ... i])
             let logits = try self(context, backend: backend)                     // [≤n_ctx, n_vocab]
-            if logits.slicingRows(logits.rows - 1 ..< logits.rows).rowArgmax()[0] == tokens[i + 1] { correct += 1 }
+            if mostLikelyNext(logits) == tokens[i + 1] { correct += 1 }
             total += 1
         }
         return (correct, total)
