@@ -52,6 +52,6 @@ let package = Package(
         ),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "SwiftAttention", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "SwiftAttention", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "LinearAlgebra", "TestSupport"]),
     ]
 )

@@ -1,20 +1,13 @@
 import Foundation
+import LinearAlgebra
 import TestSupport
 import Testing
 
-let tinyModel = fixturesDirectory.appendingPathComponent("tiny-gpt2").path
-
-/// The NumPy expectations for the tiny checkpoint (see scripts/make_gpt2_fixture.py).
-struct TinyExpected: Decodable {
-    let prompt: [Int]
-    let logits: [[Double]]
-    let greedy: [Int]
-    let parameter_count: Int
-}
+let tinyModel = tinyDirectory.path
 
 @Suite("The gpt command: checkpoints")
 struct CheckpointCLITests {
-    let expected: TinyExpected = try! loadFixture("tiny-gpt2-expected.json")
+    let expected = tinyExpected
     var promptArgument: String { expected.prompt.map(String.init).joined(separator: ",") }
 
     @Test func info() throws {
@@ -36,8 +29,9 @@ struct CheckpointCLITests {
         #expect(Set(object.keys) == ["tokens", "logits"])
         #expect(object["tokens"] as? [Int] == expected.prompt)
         let logits = try #require(object["logits"] as? [[Double]])
-        #expect(logits.count == expected.logits.count)
-        for (row, want) in zip(logits, expected.logits) {
+        #expect(logits.count == expected.logits.rows)
+        for (i, row) in logits.enumerated() {
+            let want = expected.logits[row: i]
             for (a, b) in zip(row, want) { #expect(abs(a - b) <= 1e-9 * max(abs(b), 1)) }
         }
     }

@@ -50,3 +50,18 @@ extension Matrix {
     /// A matrix from nested arrays as NumPy's `tolist()` writes them.
     public init(nested: [[Double]]) { self.init(nested) }
 }
+
+/// The tiny Hugging Face GPT-2 checkpoint in `Tests/Fixtures/tiny-gpt2`.
+public let tinyDirectory = fixturesDirectory.appendingPathComponent("tiny-gpt2")
+
+/// What `scripts/make_gpt2_fixture.py` (NumPy, float64 on the stored float32
+/// weights) expects of the tiny checkpoint.
+public struct TinyGPT2Expected: Decodable, Sendable {
+    public let prompt: [Int]
+    public let logits: Matrix
+    public let greedy: [Int]
+    public let parameter_count: Int
+}
+
+/// The tiny checkpoint's expectations, decoded once.
+public let tinyExpected: TinyGPT2Expected = try! loadFixture("tiny-gpt2-expected.json")

@@ -3,17 +3,7 @@ import SwiftAttention
 import TestSupport
 import Testing
 
-/// Written by `scripts/make_gpt2_fixture.py` (NumPy, float64 on the stored float32 weights).
-struct TinyGPT2Expected: Decodable {
-    let prompt: [Int]
-    let logits: Matrix
-    let greedy: [Int]
-    let parameter_count: Int
-}
-
-let tinyDirectory = fixturesDirectory.appendingPathComponent("tiny-gpt2")
 let tiny: GPT = try! GPT(directory: tinyDirectory)
-let tinyExpected: TinyGPT2Expected = try! loadFixture("tiny-gpt2-expected.json")
 
 /// A fresh temporary directory.
 func temporaryDirectory() throws -> URL {
