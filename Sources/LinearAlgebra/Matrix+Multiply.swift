@@ -21,12 +21,10 @@ extension Matrix {
         let k = transposeA ? a.rows : a.cols
         let kb = transposeB ? b.cols : b.rows
         let n = transposeB ? b.rows : b.cols
-        precondition(
-            k == kb,
-            "matmul: inner dimensions differ: \(a.shapeDescription)\(transposeA ? "ᵀ" : "") · \(b.shapeDescription)\(transposeB ? "ᵀ" : "")")
-        precondition(
-            c.rows == m && c.cols == n,
-            "matmul: output is \(c.shapeDescription), expected [\(m), \(n)] for \(a.shapeDescription)\(transposeA ? "ᵀ" : "") · \(b.shapeDescription)\(transposeB ? "ᵀ" : "")")
+        // Built only when a precondition fails (its message is an autoclosure).
+        func product() -> String { "\(a.shapeDescription)\(transposeA ? "ᵀ" : "") · \(b.shapeDescription)\(transposeB ? "ᵀ" : "")" }
+        precondition(k == kb, "matmul: inner dimensions differ: \(product())")
+        precondition(c.rows == m && c.cols == n, "matmul: output is \(c.shapeDescription), expected [\(m), \(n)] for \(product())")
         if m == 0 || n == 0 { return }
         if k == 0 {
             c.elements.withUnsafeMutableBufferPointer { Kernels.scale($0.baseAddress!, count: m * n, by: beta) }
