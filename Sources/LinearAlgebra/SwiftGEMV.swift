@@ -1,15 +1,37 @@
 import Dispatch
 import RealModule
 
+/// An element type weights can be stored in: `Double`, or `Float` when that is
+/// lossless (see ``WeightMatrix``). Products always accumulate in `Double`.
+public protocol WeightElement: BinaryFloatingPoint, Sendable {
+    /// Four consecutive elements at element index `i` of `p`, widened to `Double`.
+    static func load4(_ p: UnsafeRawPointer, _ i: Int) -> SIMD4<Double>
+}
+
+extension Double: WeightElement {
+    @inline(__always)
+    public static func load4(_ p: UnsafeRawPointer, _ i: Int) -> SIMD4<Double> {
+        p.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
+    }
+}
+
+extension Float: WeightElement {
+    @inline(__always)
+    public static func load4(_ p: UnsafeRawPointer, _ i: Int) -> SIMD4<Double> {
+        SIMD4<Double>(p.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self))   // exact widening
+    }
+}
+
 /// The pure-Swift matrix–vector products. `x · W` streams four rows of `W` per
 /// pass (y is loaded and stored once per four rows); `W · x` is one dot product
-/// per row. Large products are split across threads by output range.
+/// per row. Large products are split across threads by output range. `W` may
+/// hold `Double` or `Float` (widened as it is read).
 enum SwiftGEMV {
     /// Below this many multiply-adds, one thread does the whole product.
     static let parallelThreshold = 1 << 16
 
-    static func run(
-        w W: UnsafePointer<Double>, rows: Int, cols: Int, ldw: Int, transposed: Bool,
+    static func run<E: WeightElement>(
+        w W: UnsafePointer<E>, rows: Int, cols: Int, ldw: Int, transposed: Bool,
         x: UnsafePointer<Double>, incX: Int,
         y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, threads: Int
     ) {
@@ -30,9 +52,11 @@ enum SwiftGEMV {
     }
 
     /// `y[0..<n] += alpha * x[0..<k] · W[k, n]`, W's rows `ldw` apart.
-    static func rowSweep(_ W: UnsafePointer<Double>, _ k: Int, _ n: Int, _ ldw: Int,
-                         _ x: UnsafePointer<Double>, _ incX: Int,
-                         _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
+    @_specialize(where E == Double)
+    @_specialize(where E == Float)
+    static func rowSweep<E: WeightElement>(_ W: UnsafePointer<E>, _ k: Int, _ n: Int, _ ldw: Int,
+                                           _ x: UnsafePointer<Double>, _ incX: Int,
+                                           _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
         let yv = UnsafeMutableRawPointer(y)
         let vectorEnd = n & ~3
         var p = 0
@@ -50,21 +74,20 @@ enum SwiftGEMV {
             let x2 = SIMD4(repeating: xs[2]), x3 = SIMD4(repeating: xs[3])
             var j = 0
             while j < vectorEnd {
-                let o = j &* 8
-                var acc = yv.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
-                acc = SwiftGEMM.fma(x0, v0.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
-                acc = SwiftGEMM.fma(x1, v1.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
-                acc = SwiftGEMM.fma(x2, v2.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
-                acc = SwiftGEMM.fma(x3, v3.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), acc)
-                yv.storeBytes(of: acc, toByteOffset: o, as: SIMD4<Double>.self)
+                var acc = yv.loadUnaligned(fromByteOffset: j &* 8, as: SIMD4<Double>.self)
+                acc = SwiftGEMM.fma(x0, E.load4(v0, j), acc)
+                acc = SwiftGEMM.fma(x1, E.load4(v1, j), acc)
+                acc = SwiftGEMM.fma(x2, E.load4(v2, j), acc)
+                acc = SwiftGEMM.fma(x3, E.load4(v3, j), acc)
+                yv.storeBytes(of: acc, toByteOffset: j &* 8, as: SIMD4<Double>.self)
                 j &+= 4
             }
             while j < n {
                 var acc = y[j]
-                acc = Relaxed.multiplyAdd(xs[0], w0[j], acc)
-                acc = Relaxed.multiplyAdd(xs[1], w1[j], acc)
-                acc = Relaxed.multiplyAdd(xs[2], w2[j], acc)
-                acc = Relaxed.multiplyAdd(xs[3], w3[j], acc)
+                acc = Relaxed.multiplyAdd(xs[0], Double(w0[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[1], Double(w1[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[2], Double(w2[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[3], Double(w3[j]), acc)
                 y[j] = acc
                 j &+= 1
             }
@@ -73,9 +96,11 @@ enum SwiftGEMV {
     }
 
     /// `y[i] += alpha * dot(W[i, 0..<k], x)` for `i` in `0..<m`, W's rows `ldw` apart.
-    static func rowDots(_ W: UnsafePointer<Double>, _ m: Int, _ k: Int, _ ldw: Int,
-                        _ x: UnsafePointer<Double>, _ incX: Int,
-                        _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
+    @_specialize(where E == Double)
+    @_specialize(where E == Float)
+    static func rowDots<E: WeightElement>(_ W: UnsafePointer<E>, _ m: Int, _ k: Int, _ ldw: Int,
+                                          _ x: UnsafePointer<Double>, _ incX: Int,
+                                          _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: incX == 1 ? 0 : k) { tmp in
             var xs = x
             if incX != 1 {
@@ -89,15 +114,12 @@ enum SwiftGEMV {
                 var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
                 var p = 0
                 while p < vectorEnd {
-                    let o = p &* 8
-                    s0 = SwiftGEMM.fma(wv.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self),
-                                       xv.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self), s0)
-                    s1 = SwiftGEMM.fma(wv.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD4<Double>.self),
-                                       xv.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD4<Double>.self), s1)
+                    s0 = SwiftGEMM.fma(E.load4(wv, p), Double.load4(xv, p), s0)
+                    s1 = SwiftGEMM.fma(E.load4(wv, p &+ 4), Double.load4(xv, p &+ 4), s1)
                     p &+= 8
                 }
                 var sum = (s0 + s1).sum()
-                while p < k { sum = Relaxed.multiplyAdd(W[i &* ldw &+ p], xs[p], sum); p &+= 1 }
+                while p < k { sum = Relaxed.multiplyAdd(Double(W[i &* ldw &+ p]), xs[p], sum); p &+= 1 }
                 y[i] += alpha * sum
             }
         }

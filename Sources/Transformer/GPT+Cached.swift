@@ -4,8 +4,13 @@ import LinearAlgebra
 /// The cached forward pass: the same computation as ``GPT/callAsFunction(_:backend:)``
 /// (agreeing to ~1e-15), written against buffers the ``KVCache`` preallocates, so
 /// decoding a token creates no matrices and runs its products as matrix–vector
-/// products.
-extension GPT {
+/// products. Shared by ``GPT`` and ``InferenceGPT`` through ``CachedDecoder``.
+extension GPT: CachedDecoder {
+    var tokenEmbeddings: WeightMatrix { WeightMatrix(wte) }
+    var positionEmbeddings: WeightMatrix { WeightMatrix(wpe) }
+    var finalNorm: LayerNorm? { ln_f }
+    func layer(_ l: Int) -> DecoderLayer { DecoderLayer(blocks[l]) }
+
     /// Runs `tokens` as the next positions of the sequence in `cache`, appends
     /// their keys and values, and writes next-token logits into `logits`:
     /// `[1, n_vocab]` for the last position when `allPositions` is false,
@@ -14,17 +19,49 @@ extension GPT {
     /// - Throws: ``InputError`` for empty input, unknown ids, or positions past the context.
     public func forward(_ tokens: [Int], cache: KVCache, logits: inout Matrix,
                         allPositions: Bool = false, backend: Backend? = nil) throws {
+        try cachedForward(tokens, cache: cache, logits: &logits, allPositions: allPositions, backend: backend)
+    }
+}
+
+extension CachedDecoder {
+    /// Throws ``InputError`` unless `tokens` is non-empty, fits the context
+    /// after `start` positions already seen, and holds only valid ids.
+    func checkTokens(_ tokens: [Int], startingAt start: Int) throws {
+        if tokens.isEmpty { throw InputError.empty }
+        if start + tokens.count > config.nCtx {
+            throw InputError.contextOverflow(count: start + tokens.count, context: config.nCtx)
+        }
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.nVocab }) {
+            throw InputError.tokenOutOfRange(token: bad, vocabularySize: config.nVocab)
+        }
+    }
+
+    /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`,
+    /// into `x` (`[n, n_embd]`, row-major).
+    func embed(_ tokens: [Int], startPosition start: Int = 0, into x: UnsafeMutablePointer<Double>) {
+        let d = config.nEmbd, wte = tokenEmbeddings, wpe = positionEmbeddings
+        for (i, t) in tokens.enumerated() {
+            (x + i * d).update(repeating: 0, count: d)
+            wte.addRow(t, to: x + i * d)
+            wpe.addRow(start + i, to: x + i * d)                        // x[i] = wte[t] + wpe[start + i]
+        }
+    }
+
+    /// See ``GPT/forward(_:cache:logits:allPositions:backend:)``.
+    func cachedForward(_ tokens: [Int], cache: KVCache, logits: inout Matrix,
+                       allPositions: Bool, backend: Backend?) throws {
         let start = cache.count, n = tokens.count
-        try checkInput(tokens, startingAt: start)
+        try checkTokens(tokens, startingAt: start)
         precondition(cache.config == config, "KVCache sized for \(cache.config), model is \(config)")
         let backend = backend ?? self.backend ?? .default
         let d = config.nEmbd, ws = cache.workspace
         let x = ws.buffer(.x, n * d), h = ws.buffer(.h, n * d)
 
         embed(tokens, startPosition: start, into: x)                  // [n] -> [n, d]
-        for (l, block) in blocks.enumerated() {
+        for l in 0..<config.nLayer {
+            let block = layer(l)
             block.ln_1.apply(x, rows: n, width: d, into: h)                       // [n, d]
-            let a = attend(block.attn, h, rows: n, layer: l, cache: cache, backend: backend)   // [n, d] -> [n, d]
+            let a = attend(block, h, rows: n, layer: l, cache: cache, backend: backend)   // [n, d] -> [n, d]
             add(a, into: x, count: n * d)                               // x += attn(ln_1(x))
             if let mlp = block.mlp {
                 block.ln_2.apply(x, rows: n, width: d, into: h)                   // [n, d]
@@ -39,26 +76,23 @@ extension GPT {
         cache.count = start + n
 
         let first = allPositions ? 0 : n - 1, rows = n - first
-        ln_f.apply(x + first * d, rows: rows, width: d, into: h)                  // [rows, d]
+        finalNorm.apply(x + first * d, rows: rows, width: d, into: h)             // [rows, d]
         if logits.rows != rows || logits.cols != config.nVocab {
             logits = Matrix.zeros(rows: rows, cols: config.nVocab)
         }
-        wte.elements.withUnsafeBufferPointer { w in
-            logits.elements.withUnsafeMutableBufferPointer { out in
-                Kernels.multiply(h, lda: d, transposeA: false, w.baseAddress!, ldb: d, transposeB: true,
-                                 out.baseAddress!, ldc: config.nVocab, m: rows, n: config.nVocab, k: d,
-                                 backend: backend)                      // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
-            }
+        logits.elements.withUnsafeMutableBufferPointer { out in
+            tokenEmbeddings.multiply(h, rows: rows, transposed: true, into: out.baseAddress!,
+                                     backend: backend)                  // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
         }
     }
 
     /// Causal self-attention of `n` new rows against every cached position.
-    private func attend(_ attn: CausalSelfAttention, _ h: UnsafeMutablePointer<Double>, rows n: Int,
+    private func attend(_ block: DecoderLayer, _ h: UnsafeMutablePointer<Double>, rows n: Int,
                         layer l: Int, cache: KVCache, backend: Backend) -> UnsafeMutablePointer<Double> {
         let d = config.nEmbd, hd = d / config.nHead, start = cache.count, total = start + n
         let ws = cache.workspace
         let qkv = ws.buffer(.qkv, n * 3 * d)
-        attn.c_attn.apply(h, rows: n, into: qkv, backend: backend)     // [n, d] -> [n, 3d]
+        block.c_attn.apply(h, rows: n, into: qkv, backend: backend)    // [n, d] -> [n, 3d]
         for head in 0..<config.nHead {                                  // append k, v rows to the cache
             let k = cache.head(cache.keys, layer: l, head: head), v = cache.head(cache.values, layer: l, head: head)
             for i in 0..<n {
@@ -96,7 +130,7 @@ extension GPT {
             parallelKernels(config.nHead, body)                         // heads side by side, one thread each
         }
         let p = ws.buffer(.projection, n * d)
-        attn.c_proj.apply(out, rows: n, into: p, backend: backend)     // [n, d] -> [n, d]
+        block.c_proj.apply(out, rows: n, into: p, backend: backend)    // [n, d] -> [n, d]
         return p
     }
 }
@@ -133,20 +167,6 @@ private func gelu(_ x: UnsafeMutablePointer<Double>, count: Int) {
             i += 4
         }
         while i < range.upperBound { x[i] = GELU.value(x[i]); i += 1 }
-    }
-}
-
-extension Linear {
-    /// `out[n, out] = x[n, in] · w + b` on raw buffers.
-    func apply(_ x: UnsafePointer<Double>, rows n: Int, into out: UnsafeMutablePointer<Double>, backend: Backend) {
-        let o = outputSize
-        b.elements.withUnsafeBufferPointer { bias in
-            for i in 0..<n { (out + i * o).update(from: bias.baseAddress!, count: o) }
-        }
-        w.elements.withUnsafeBufferPointer { w in
-            Kernels.multiply(x, lda: inputSize, transposeA: false, w.baseAddress!, ldb: o, transposeB: false,
-                             out, ldc: o, m: n, n: o, k: inputSize, beta: 1, backend: backend)
-        }
     }
 }
 

@@ -87,22 +87,7 @@ public struct GPT: Codable, Sendable, Equatable {
     /// Throws ``InputError`` unless `tokens` is non-empty, fits the context
     /// after `start` positions already seen, and holds only valid ids.
     public func checkInput(_ tokens: [Int], startingAt start: Int = 0) throws {
-        if tokens.isEmpty { throw InputError.empty }
-        if start + tokens.count > config.nCtx {
-            throw InputError.contextOverflow(count: start + tokens.count, context: config.nCtx)
-        }
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.nVocab }) {
-            throw InputError.tokenOutOfRange(token: bad, vocabularySize: config.nVocab)
-        }
-    }
-
-    /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`,
-    /// into `x` (`[n, n_embd]`, row-major).
-    func embed(_ tokens: [Int], startPosition start: Int = 0, into x: UnsafeMutablePointer<Double>) {
-        let d = config.nEmbd
-        for (i, t) in tokens.enumerated() {
-            for j in 0..<d { x[i * d + j] = wte.elements[t * d + j] + wpe.elements[(start + i) * d + j] }
-        }
+        try checkTokens(tokens, startingAt: start)
     }
 
     /// The most likely next token after the last position of `logits` (`[n, n_vocab]`).

@@ -67,7 +67,7 @@ public struct Sampler: Sendable, Equatable {
     }
 }
 
-/// What ``GPT/generate(_:maxNewTokens:sampler:seed:backend:onToken:)`` produced, with timings.
+/// What ``GPT/generate(_:maxNewTokens:sampler:seed:backend:cache:onToken:)`` produced, with timings.
 public struct Generation: Sendable, Equatable {
     /// The prompt followed by the new tokens.
     public var tokens: [Int]
@@ -89,7 +89,16 @@ extension GPT {
     public func generate(_ prompt: [Int], maxNewTokens: Int, sampler: Sampler = .greedy, seed: UInt64 = 0,
                          backend: Backend? = nil, cache: KVCache? = nil,
                          onToken: (Int) -> Void = { _ in }) throws -> Generation {
-        try checkInput(prompt)
+        try generateTokens(prompt, maxNewTokens: maxNewTokens, sampler: sampler, seed: seed,
+                           backend: backend, cache: cache, onToken: onToken)
+    }
+}
+
+extension CachedDecoder {
+    /// See ``GPT/generate(_:maxNewTokens:sampler:seed:backend:cache:onToken:)``.
+    func generateTokens(_ prompt: [Int], maxNewTokens: Int, sampler: Sampler, seed: UInt64,
+                        backend: Backend?, cache: KVCache?, onToken: (Int) -> Void) throws -> Generation {
+        try checkTokens(prompt, startingAt: 0)
         guard maxNewTokens >= 0 else {
             throw ModelError.invalidValue(field: "max-new-tokens", reason: "must be ≥ 0, found \(maxNewTokens)")
         }
@@ -107,7 +116,7 @@ extension GPT {
         let clock = ContinuousClock()
         var prefill = Duration.zero, decode = Duration.zero
         if maxNewTokens > 0 {
-            prefill = try clock.measure { try forward(prompt, cache: cache, logits: &logits, backend: backend) }
+            prefill = try clock.measure { try cachedForward(prompt, cache: cache, logits: &logits, allPositions: false, backend: backend) }
         }
         let started = clock.now
         var step = [0]
@@ -118,7 +127,7 @@ extension GPT {
             onToken(next)
             if i + 1 < maxNewTokens {
                 step[0] = next
-                try forward(step, cache: cache, logits: &logits, backend: backend)
+                try cachedForward(step, cache: cache, logits: &logits, allPositions: false, backend: backend)
             }
         }
         decode = clock.now - started
