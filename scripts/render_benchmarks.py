@@ -138,7 +138,7 @@ def main():
     titles = {"gemm": "GEMM (`raw` is `cblas_dgemm` called directly on the same buffers)",
               "gemv": "GEMV (bytes of the matrix read per second; `memory read` is a plain streaming sum)",
               "ops": "Operations (GPT-2 widths: d = 768, 12 heads)",
-              "model": "GPT-2 124M shapes, random weights, in memory"}
+              "model": "GPT-2 124M shapes, random Float-valued weights held as Double (…/double) and as Float (…/float32), in memory"}
     for suite in ("gemm", "gemv", "ops", "model"):
         group = [r for r in rows if r["suite"] == suite]
         if group:

@@ -62,13 +62,6 @@ func progress(_ text: String) {
     FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
 }
 
-/// This process's peak resident memory in bytes.
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
-}
-
 /// The nominal double-precision peak of `threads` cores: clock × 16 flops per
 /// cycle (two 4-wide FMA units, AVX2), the clock read from /proc/cpuinfo.
 func nominalPeakGFLOPS(threads: Int) -> Double? {

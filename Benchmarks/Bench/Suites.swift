@@ -129,21 +129,30 @@ func gemvSuite(_ ctx: Context) -> [Row] {
                         median: time.median, min: time.min, gbytesPerSecond: Double(count * 8) / time.median / 1e9))
         let bandwidth = Double(count * 8) / time.median / 1e9
         for (name, r, c, transposed) in shapes {
-            let w = Matrix.random(rows: r, cols: c, seed: 3)
+            // Enough different matrices to overflow the caches, as a decode step's weights do:
+            // each timed run multiplies by all of them, and the time per product is reported.
+            let copies = ctx.scale == .tiny ? 2 : max(1, (1 << 28) / (r * c * 8))
+            let weights = (0..<copies).map { i in
+                WeightMatrix(Matrix.random(rows: r, cols: c, seed: 3 + UInt64(i), distribution: .normal(mean: 0, standardDeviation: 0.02)))
+            }
+            let compact = weights.map { WeightMatrix(compacting: $0.matrix.map { Double(Float($0)) }) }
             let x = Matrix.random(rows: 1, cols: transposed ? c : r, seed: 4)
-            var y = transposed ? Matrix.zeros(rows: r, cols: 1) : Matrix.zeros(rows: 1, cols: c)
-            for backend in ctx.backends {
-                progress("gemv \(name) [\(r), \(c)] \(backend) threads \(t)")
+            var y = [Double](repeating: 0, count: transposed ? r : c)
+            let variants: [(String, Backend, [WeightMatrix])] = ctx.backends.map { ($0.rawValue, $0, weights) }
+                + [("f32", .swift, compact)]
+            for (label, backend, set) in variants {
+                progress("gemv \(name) [\(r), \(c)] \(label) threads \(t)")
                 let time = measure(ctx.effort) {
-                    if transposed {
-                        Matrix.multiply(w, x, transposeB: true, into: &y, backend: backend)
-                    } else {
-                        Matrix.multiply(x, w, into: &y, backend: backend)
+                    x.elements.withUnsafeBufferPointer { xp in
+                        y.withUnsafeMutableBufferPointer { yp in
+                            for w in set { w.multiply(xp.baseAddress!, rows: 1, transposed: transposed, into: yp.baseAddress!, backend: backend) }
+                        }
                     }
                 }
-                let gbps = Double(r * c * 8) / time.median / 1e9
-                rows.append(Row(suite: "gemv", name: name, backend: backend.rawValue, threads: t, shape: "[\(r), \(c)]",
-                                median: time.median, min: time.min, gbytesPerSecond: gbps,
+                let perProduct = (median: time.median / Double(copies), min: time.min / Double(copies))
+                let gbps = Double(r * c * (label == "f32" ? 4 : 8)) / perProduct.median / 1e9
+                rows.append(Row(suite: "gemv", name: name, backend: label, threads: t, shape: "[\(r), \(c)] ×\(copies)",
+                                median: perProduct.median, min: perProduct.min, gbytesPerSecond: gbps,
                                 notes: [String(format: "%.0f%% of memory read", 100 * gbps / bandwidth)]))
             }
         }
@@ -185,49 +194,56 @@ func opsSuite(_ ctx: Context) -> [Row] {
 func modelSuite(_ ctx: Context) throws -> [Row] {
     var rows: [Row] = []
     let config = ctx.scale == .tiny ? GPTConfig(nCtx: 64, nVocab: 97, nEmbd: 48, nHead: 4, nLayer: 2) : GPTConfig.gpt2
-    progress("model: building GPT-2 124M shapes with random weights")
+    progress("model: building GPT-2 124M shapes with random (Float-valued) weights")
     let gpt = try GPT.random(config: config, seed: 1)
+    // The same weights held both ways: 8 bytes each, and 4 (lossless: they are Float values).
+    let precisions = WeightMatrix.Precision.allCases
+    let models = precisions.map { InferenceGPT(gpt, precision: $0) }
     let cache = KVCache(config: config)
-    let weightBytes = gpt.parameterCount * 8
     let lengths = ctx.scale == .tiny ? [1, 16] : (ctx.scale == .quick ? [1, 64, 256] : [1, 16, 64, 256])
     let decodeSteps = ctx.scale == .full ? 32 : 8
     let effort = Effort(minRuns: ctx.scale == .full ? 3 : 1, maxRuns: 10, minSeconds: 0)
     var logits = Matrix.zeros(rows: 1, cols: config.nVocab)
     let shape = ctx.scale == .tiny ? "tiny (2 layers, width 48)" : "GPT-2 124M"
+    let variants = ctx.backends.flatMap { backend in models.indices.map { (backend, $0) } }   // (backend, model index)
+    func label(_ v: (Backend, Int)) -> String { "\(v.0.rawValue)/\(precisions[v.1].rawValue)" }
+    func note(_ model: InferenceGPT) -> String {
+        String(format: "weights %.2f GB as stored", Double(model.byteCount) / 1e9)
+    }
     for t in ctx.threadCounts {
         LinearAlgebra.threadCount = t
-        for backend in ctx.backends {
-            for n in lengths {
-                progress("model prefill n_seq \(n) \(backend) threads \(t)")
-                let tokens = (0..<n).map { ($0 * 7919) % config.nVocab }
-                let time = measure(effort) {
-                    cache.reset()
-                    try! gpt.forward(tokens, cache: cache, logits: &logits, backend: backend)
-                }
-                rows.append(Row(suite: "model", name: "prefill", backend: backend.rawValue, threads: t,
-                                shape: "\(shape), n_seq \(n)", median: time.median, min: time.min,
-                                tokensPerSecond: Double(n) / time.median))
-            }
-            progress("model decode \(backend) threads \(t)")
-            // Time per decoded token: measure the steps alone.
-            var stepTimes: [Double] = []
-            for _ in 0..<effort.minRuns {
+        for n in lengths {
+            progress("model prefill n_seq \(n), \(variants.map(label).joined(separator: ", ")) interleaved, threads \(t)")
+            let tokens = (0..<n).map { ($0 * 7919) % config.nVocab }
+            let times = measureInterleaved(effort, variants.map { (backend, m) in {
                 cache.reset()
-                try gpt.forward([1, 2, 3, 4, 5, 6, 7, 8], cache: cache, logits: &logits, backend: backend)
-                let start = DispatchTime.now().uptimeNanoseconds
-                for i in 0..<decodeSteps { try gpt.forward([i % config.nVocab], cache: cache, logits: &logits, backend: backend) }
-                stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(decodeSteps))
+                try! models[m].forward(tokens, cache: cache, logits: &logits, backend: backend)
+            } })
+            for (v, time) in zip(variants, times) {
+                rows.append(Row(suite: "model", name: "prefill", backend: label(v), threads: t,
+                                shape: "\(shape), n_seq \(n)", median: time.median, min: time.min,
+                                tokensPerSecond: Double(n) / time.median, notes: [note(models[v.1])]))
             }
-            stepTimes.sort()
-            rows.append(Row(suite: "model", name: "decode", backend: backend.rawValue, threads: t,
-                            shape: "\(shape), KV cache, \(decodeSteps) steps after 8", median: stepTimes[stepTimes.count / 2],
-                            min: stepTimes[0], tokensPerSecond: 1 / stepTimes[stepTimes.count / 2]))
+        }
+        // Time per decoded token: the steps alone, after an 8-token prefill; variants take turns.
+        progress("model decode, \(variants.map(label).joined(separator: ", ")) interleaved, threads \(t)")
+        var stepTimes = [[Double]](repeating: [], count: variants.count)
+        for round in 0..<effort.minRuns {
+            for j in variants.indices {
+                let i = (j + round) % variants.count, (backend, m) = variants[i], model = models[m]
+                cache.reset()
+                try model.forward([1, 2, 3, 4, 5, 6, 7, 8], cache: cache, logits: &logits, backend: backend)
+                let start = DispatchTime.now().uptimeNanoseconds
+                for s in 0..<decodeSteps { try model.forward([s % config.nVocab], cache: cache, logits: &logits, backend: backend) }
+                stepTimes[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(decodeSteps))
+            }
+        }
+        for (v, times) in zip(variants, stepTimes) {
+            let sorted = times.sorted()
+            rows.append(Row(suite: "model", name: "decode", backend: label(v), threads: t,
+                            shape: "\(shape), KV cache, \(decodeSteps) steps after 8", median: sorted[sorted.count / 2],
+                            min: sorted[0], tokensPerSecond: 1 / sorted[sorted.count / 2], notes: [note(models[v.1])]))
         }
     }
-    let peak = peakResidentBytes()
-    let note = String(format: "peak RSS %.2f GB = %.2f × (weights %.2f GB + KV cache %.2f GB)",
-                      Double(peak) / 1e9, Double(peak) / Double(weightBytes + cache.byteCount),
-                      Double(weightBytes) / 1e9, Double(cache.byteCount) / 1e9)
-    for i in rows.indices where rows[i].name == "decode" { rows[i].notes.append(note) }
     return rows
 }

@@ -24,8 +24,8 @@ extension Float: WeightElement {
 
 /// The pure-Swift matrix–vector products. `x · W` streams four rows of `W` per
 /// pass (y is loaded and stored once per four rows); `W · x` is one dot product
-/// per row. Large products are split across threads by output range. `W` may
-/// hold `Double` or `Float` (widened as it is read).
+/// per row. Large products are split across threads so that each reads one
+/// contiguous block of `W`. `W` may hold `Double` or `Float` (widened as it is read).
 enum SwiftGEMV {
     /// Below this many multiply-adds, one thread does the whole product.
     static let parallelThreshold = 1 << 16
@@ -35,20 +35,34 @@ enum SwiftGEMV {
         x: UnsafePointer<Double>, incX: Int,
         y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, threads: Int
     ) {
-        let outputs = transposed ? rows : cols
-        let parts = rows * cols < parallelThreshold ? 1 : max(1, min(threads, outputs / 8))
-        let chunk = (outputs + parts - 1) / parts
-        let body = { (t: Int) in
-            let start = t * chunk, size = min(chunk, outputs - start)
-            guard size > 0 else { return }
-            Kernels.scale(y + start, count: size, by: beta)
-            if transposed {
+        let parts = rows * cols < parallelThreshold ? 1 : max(1, min(threads, (transposed ? rows : cols) / 8))
+        if transposed {
+            // Each thread takes whole rows of W: one dot product per output.
+            let chunk = (rows + parts - 1) / parts
+            parallelFor(parts) { t in
+                let start = t * chunk, size = min(chunk, rows - start)
+                guard size > 0 else { return }
+                Kernels.scale(y + start, count: size, by: beta)
                 rowDots(W + start * ldw, size, cols, ldw, x, incX, y + start, alpha)
-            } else {
-                rowSweep(W + start, rows, size, ldw, x, incX, y + start, alpha)
+            }
+        } else {
+            // Each thread sweeps a contiguous block of W's rows (so it streams memory
+            // front to back) into its own partial y; the partials are then added up.
+            Kernels.scale(y, count: cols, by: beta)
+            let chunk = (rows + parts - 1) / parts
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: (parts - 1) * cols) { partials in
+                parallelFor(parts) { t in
+                    let start = t * chunk, size = min(chunk, rows - start)
+                    let out = t == 0 ? y : partials.baseAddress! + (t - 1) * cols
+                    if t > 0 { out.update(repeating: 0, count: cols) }
+                    if size > 0 { rowSweep(W + start * ldw, size, cols, ldw, x + start * incX, incX, out, alpha) }
+                }
+                for t in 1..<max(parts, 1) {
+                    let partial = partials.baseAddress! + (t - 1) * cols
+                    for j in 0..<cols { y[j] += partial[j] }
+                }
             }
         }
-        parallelFor(parts, body)
     }
 
     /// `y[0..<n] += alpha * x[0..<k] · W[k, n]`, W's rows `ldw` apart.

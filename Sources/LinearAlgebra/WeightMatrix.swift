@@ -1,12 +1,14 @@
-/// A read-only, row-major matrix of model weights, stored as `Float` when
-/// every element is exactly a `Float` and as `Double` otherwise.
+/// A read-only, row-major matrix of model weights, stored as `Double`, as
+/// `Float` when every element is exactly a `Float`, or both.
 ///
 /// GPT-2 checkpoints are F32: widening them to `Double` doubles the bytes a
 /// matrix–vector product must stream from memory without adding any
-/// information. A `WeightMatrix` keeps such weights at 4 bytes each and widens
-/// them as they are read, so every product still multiplies and accumulates
-/// the same `Double` values — results differ from the all-`Double` path only by
-/// summation order (about 1e-15 relative).
+/// information. A `WeightMatrix` can keep such weights at 4 bytes each and
+/// widen them as they are read, so every product still multiplies and
+/// accumulates the same `Double` values — results differ from the all-`Double`
+/// path only by summation order (about 1e-15 relative). Matrix–matrix products
+/// (a prompt's prefill) run fastest on `Double` (BLAS reads it directly), so
+/// ``Precision/both`` keeps the two: GEMVs read the `Float`s, GEMMs the `Double`s.
 ///
 /// ```swift
 /// let w = WeightMatrix(compacting: Matrix([[0.5, 1], [2, -0.25]]))
@@ -19,11 +21,15 @@ public struct WeightMatrix: Sendable, Equatable {
         case double
         /// 4 bytes per element, each exactly the `Double` it stands for.
         case float32
+        /// 12 bytes per element: `Double` for matrix–matrix products, `Float`
+        /// for matrix–vector products.
+        case both
     }
 
     enum Storage: Sendable, Equatable {
         case double([Double])
         case float([Float])
+        case both([Double], [Float])
     }
 
     /// The number of rows.
@@ -47,6 +53,27 @@ public struct WeightMatrix: Sendable, Equatable {
         } else {
             self.init(matrix)
         }
+    }
+
+    /// `matrix` in `precision`: `.double` shares it; `.float32` and `.both` add
+    /// or use a `Float` copy only when that is lossless, else share it as `Double`.
+    public init(_ matrix: Matrix, precision: Precision) {
+        switch precision {
+        case .double: self.init(matrix)
+        case .float32: self.init(compacting: matrix)
+        case .both:
+            if let floats = WeightMatrix.exactFloats(matrix.elements) {
+                self.init(rows: matrix.rows, cols: matrix.cols, storage: .both(matrix.elements, floats))
+            } else {
+                self.init(matrix)
+            }
+        }
+    }
+
+    private init(rows: Int, cols: Int, storage: Storage) {
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
     }
 
     /// A matrix of `Float` elements in row-major order.
@@ -73,12 +100,17 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// How the elements are stored.
     public var precision: Precision {
-        if case .float = storage { return .float32 }
-        return .double
+        switch storage {
+        case .double: return .double
+        case .float: return .float32
+        case .both: return .both
+        }
     }
 
     /// The bytes the elements occupy.
-    public var byteCount: Int { rows * cols * (precision == .float32 ? 4 : 8) }
+    public var byteCount: Int {
+        rows * cols * (precision == .float32 ? 4 : precision == .double ? 8 : 12)
+    }
 
     /// The shape as `[rows, cols]`, for messages.
     public var shapeDescription: String { "[\(rows), \(cols)]" }
@@ -86,7 +118,7 @@ public struct WeightMatrix: Sendable, Equatable {
     /// The elements widened to a `Double` matrix (a copy when stored as `Float`).
     public var matrix: Matrix {
         switch storage {
-        case let .double(values): return Matrix(rows: rows, cols: cols, elements: values)
+        case let .double(values), let .both(values, _): return Matrix(rows: rows, cols: cols, elements: values)
         case let .float(values): return Matrix(rows: rows, cols: cols, elements: values.map(Double.init))
         }
     }
@@ -95,7 +127,7 @@ public struct WeightMatrix: Sendable, Equatable {
     public func addRow(_ r: Int, to out: UnsafeMutablePointer<Double>) {
         precondition(r >= 0 && r < rows, "WeightMatrix: row \(r) out of shape \(shapeDescription)")
         switch storage {
-        case let .double(values): for j in 0..<cols { out[j] += values[r * cols + j] }
+        case let .double(values), let .both(values, _): for j in 0..<cols { out[j] += values[r * cols + j] }
         case let .float(values): for j in 0..<cols { out[j] += Double(values[r * cols + j]) }
         }
     }
@@ -104,18 +136,20 @@ public struct WeightMatrix: Sendable, Equatable {
     /// `transposed`, `y = x · Wᵀ + beta · y` (`[m, cols] · [cols, rows] -> [m, rows]`).
     /// Rows of `x` and `y` are contiguous. One-row products are matrix–vector
     /// products; `Float` weights use the pure-Swift GEMV on either backend (no
-    /// BLAS multiplies `Float` weights into `Double`s) and, for GEMMs, are
-    /// widened a few MB at a time into a buffer the backend's GEMM then reads.
+    /// BLAS multiplies `Float` weights into `Double`s) and, for GEMMs without a
+    /// `Double` copy, are widened a panel at a time into per-thread buffers the
+    /// backend's GEMM then reads. With both copies, GEMVs read the `Float`s and
+    /// GEMMs the `Double`s.
     public func multiply(_ x: UnsafePointer<Double>, rows m: Int, transposed: Bool = false,
                          into y: UnsafeMutablePointer<Double>, beta: Double = 0, backend: Backend = .default) {
         let k = transposed ? cols : rows, n = transposed ? rows : cols
-        switch storage {
-        case let .double(values):
+        func doubles(_ values: [Double]) {
             values.withUnsafeBufferPointer { w in
                 Kernels.multiply(x, lda: k, transposeA: false, w.baseAddress!, ldb: cols, transposeB: transposed,
                                  y, ldc: n, m: m, n: n, k: k, beta: beta, backend: backend)
             }
-        case let .float(values):
+        }
+        func floats(_ values: [Float]) {
             values.withUnsafeBufferPointer { w in
                 if m == 1 {
                     SwiftGEMV.run(w: w.baseAddress!, rows: rows, cols: cols, ldw: cols, transposed: transposed,
@@ -125,47 +159,54 @@ public struct WeightMatrix: Sendable, Equatable {
                 }
             }
         }
+        switch storage {
+        case let .double(values): doubles(values)
+        case let .float(values): floats(values)
+        case let .both(d, f): if m == 1 { floats(f) } else { doubles(d) }
+        }
     }
 
-    /// Elements widened per panel (4 MB): big enough for the GEMM to run at
-    /// speed, small enough to stay in the last-level cache until it is read.
-    static let panelElements = 1 << 19
+    /// Elements widened per panel (2 MB as `Double`): big enough for the GEMM to
+    /// run at speed, small enough to stay near its core until it is read.
+    static let panelElements = 1 << 18
 
     /// The GEMM of ``multiply(_:rows:transposed:into:beta:backend:)`` for `Float`
     /// weights: column panels of W (row panels when transposed) are widened
-    /// into a `Double` buffer, each followed by the backend's GEMM on it.
+    /// into a per-thread `Double` buffer, each followed by a one-thread GEMM on
+    /// it; the panels are shared out over the threads (``parallelKernels(_:_:)``).
     private func widenedGEMM(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Double>, m: Int, transposed: Bool,
                              _ y: UnsafeMutablePointer<Double>, beta: Double, backend: Backend) {
         let k = transposed ? cols : rows, n = transposed ? rows : cols
-        let width = min(n, max(8, WeightMatrix.panelElements / max(k, 1) / 8 * 8))   // output columns per panel
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: width * k) { buffer in
-            let panel = buffer.baseAddress!
-            var j0 = 0
-            while j0 < n {
-                let pw = min(width, n - j0)
+        // Panels of about panelElements each, their count a multiple of the threads so none waits.
+        let threads = KernelThreads.current
+        var panels = max(1, (n * k + WeightMatrix.panelElements - 1) / WeightMatrix.panelElements)
+        panels = min(n, (panels + threads - 1) / threads * threads)
+        let width = (n + panels - 1) / panels                                          // output columns per panel
+        panels = (n + width - 1) / width
+        let workers = parallelKernelWorkers(panels)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: workers * width * k) { buffer in
+            parallelKernels(panels) { p, worker in
+                let panel = buffer.baseAddress! + worker * width * k
+                let j0 = p * width, pw = min(width, n - j0)
                 if transposed {
                     widen(w + j0 * cols, count: pw * cols, into: panel)             // W[j0..<j0+pw, :] -> [pw, k]
                 } else {
-                    parallelRanges(k, minimum: 64) { range in                      // W[:, j0..<j0+pw] -> [k, pw]
-                        for r in range { widen(w + r * cols + j0, count: pw, into: panel + r * pw) }
-                    }
+                    for r in 0..<k { widen(w + r * cols + j0, count: pw, into: panel + r * pw) }   // W[:, j0..<j0+pw] -> [k, pw]
                 }
                 Kernels.gemm(x, lda: k, transposeA: false, panel, ldb: transposed ? k : pw, transposeB: transposed,
-                             y + j0, ldc: n, m: m, n: pw, k: k, alpha: 1, beta: beta, backend: backend)
-                j0 += pw                                                            // y[:, j0..<j0+pw] done
+                             y + j0, ldc: n, m: m, n: pw, k: k, alpha: 1, beta: beta, backend: backend,
+                             threads: 1)                                            // y[:, j0..<j0+pw]
             }
         }
     }
 }
 
-/// `out[i] = Double(p[i])` for `i < count`, split across threads when long.
+/// `out[i] = Double(p[i])` for `i < count`.
 private func widen(_ p: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>) {
-    parallelRanges(count, minimum: 1 << 16) { range in
-        var i = range.lowerBound
-        while i + 4 <= range.upperBound {
-            UnsafeMutableRawPointer(out).storeBytes(of: Float.load4(UnsafeRawPointer(p), i), toByteOffset: i * 8, as: SIMD4<Double>.self)
-            i += 4
-        }
-        while i < range.upperBound { out[i] = Double(p[i]); i += 1 }
+    var i = 0
+    while i + 4 <= count {
+        UnsafeMutableRawPointer(out).storeBytes(of: Float.load4(UnsafeRawPointer(p), i), toByteOffset: i * 8, as: SIMD4<Double>.self)
+        i += 4
     }
+    while i < count { out[i] = Double(p[i]); i += 1 }
 }

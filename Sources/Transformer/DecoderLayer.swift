@@ -7,10 +7,10 @@ struct DecoderLinear: Sendable {
     var w: WeightMatrix
     var b: Matrix
 
-    /// The weights shared with `linear` (no copy) or, with `.float32`,
-    /// compacted when that is lossless.
+    /// `linear`'s weights in `precision` (``LinearAlgebra/WeightMatrix/init(_:precision:)``:
+    /// `.double` shares them, no copy).
     init(_ linear: Linear, precision: WeightMatrix.Precision = .double) {
-        w = precision == .float32 ? WeightMatrix(compacting: linear.w) : WeightMatrix(linear.w)
+        w = WeightMatrix(linear.w, precision: precision)
         b = linear.b
     }
 
@@ -40,7 +40,7 @@ struct DecoderLayer: Sendable {
     var ln_2: LayerNorm?
     var mlp: (c_fc: DecoderLinear, c_proj: DecoderLinear)?
 
-    /// `block`'s weights, shared (no copy) or, with `.float32`, compacted where lossless.
+    /// `block`'s weights in `precision` (`.double` shares them, no copy).
     init(_ block: TransformerBlock, precision: WeightMatrix.Precision = .double) {
         ln_1 = block.ln_1
         c_attn = DecoderLinear(block.attn.c_attn, precision: precision)

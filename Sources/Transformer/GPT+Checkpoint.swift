@@ -14,6 +14,12 @@ extension GPT {
     /// - Throws: ``CheckpointError`` naming the file and tensor for a missing or
     ///   broken directory, file, tensor or shape.
     public init(directory: URL) throws {
+        let (config, file) = try GPT.openCheckpoint(directory)
+        try self.init(config: config, safetensors: file)
+    }
+
+    /// The config and the validated (not yet read) weights file of a Hugging Face GPT-2 directory.
+    static func openCheckpoint(_ directory: URL) throws -> (GPTConfig, SafetensorsFile) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CheckpointError(file: directory.path, "no such model directory")
@@ -34,29 +40,14 @@ extension GPT {
         guard FileManager.default.fileExists(atPath: weightsURL.path) else {
             throw CheckpointError(file: weightsURL.path, "missing")
         }
-        let file = try SafetensorsFile(url: weightsURL)
-        try self.init(config: config, safetensors: file)
+        return (config, try SafetensorsFile(url: weightsURL))
     }
 
     /// Builds a model from a validated safetensors file and its config.
     public init(config: GPTConfig, safetensors file: SafetensorsFile) throws {
-        let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
-        let d = config.nEmbd, eps = config.layerNormEpsilon
         try config.validate()
-        let hidden = file.tensors[prefix + "h.0.mlp.c_fc.weight"]?.shape.last ?? 4 * d
-        // Every tensor the model needs, checked and then read in parallel, each once.
-        var wanted: [(name: String, shape: [Int])] = [("wte.weight", [config.nVocab, d]), ("wpe.weight", [config.nCtx, d])]
-        for i in 0..<config.nLayer {
-            for (suffix, shape) in [("ln_1.weight", [d]), ("ln_1.bias", [d]),
-                                    ("attn.c_attn.weight", [d, 3 * d]), ("attn.c_attn.bias", [3 * d]),
-                                    ("attn.c_proj.weight", [d, d]), ("attn.c_proj.bias", [d]),
-                                    ("ln_2.weight", [d]), ("ln_2.bias", [d]),
-                                    ("mlp.c_fc.weight", [d, hidden]), ("mlp.c_fc.bias", [hidden]),
-                                    ("mlp.c_proj.weight", [hidden, d]), ("mlp.c_proj.bias", [d])] {
-                wanted.append(("h.\(i).\(suffix)", shape))
-            }
-        }
-        wanted += [("ln_f.weight", [d]), ("ln_f.bias", [d])]
+        let (prefix, wanted) = GPT.checkpointLayout(of: file, config: config)
+        let eps = config.layerNormEpsilon
         let loaded = try file.matrices(wanted.map { (prefix + $0.name, $0.shape) })
         var byName = Dictionary(uniqueKeysWithValues: zip(wanted.map(\.name), loaded))
         func tensor(_ name: String) -> Matrix { byName.removeValue(forKey: name)! }   // moved out: no copy
@@ -69,6 +60,27 @@ extension GPT {
                 ln_1: norm("h.\(i).ln_1"), ln_2: norm("h.\(i).ln_2"))
         }
         try self.init(config: config, wte: tensor("wte.weight"), wpe: tensor("wpe.weight"), blocks: blocks, ln_f: norm("ln_f"))
+    }
+
+    /// The tensors a GPT-2 checkpoint of `config`'s shape holds (names without
+    /// the prefix, which is returned: `"transformer."` when the file uses it, else
+    /// `""`), embeddings first. The MLP's width is read from the file.
+    static func checkpointLayout(of file: SafetensorsFile, config: GPTConfig) -> (prefix: String, tensors: [(name: String, shape: [Int])]) {
+        let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
+        let d = config.nEmbd
+        let hidden = file.tensors[prefix + "h.0.mlp.c_fc.weight"]?.shape.last ?? 4 * d
+        var wanted: [(name: String, shape: [Int])] = [("wte.weight", [config.nVocab, d]), ("wpe.weight", [config.nCtx, d])]
+        for i in 0..<config.nLayer {
+            for (suffix, shape) in [("ln_1.weight", [d]), ("ln_1.bias", [d]),
+                                    ("attn.c_attn.weight", [d, 3 * d]), ("attn.c_attn.bias", [3 * d]),
+                                    ("attn.c_proj.weight", [d, d]), ("attn.c_proj.bias", [d]),
+                                    ("ln_2.weight", [d]), ("ln_2.bias", [d]),
+                                    ("mlp.c_fc.weight", [d, hidden]), ("mlp.c_fc.bias", [hidden]),
+                                    ("mlp.c_proj.weight", [hidden, d]), ("mlp.c_proj.bias", [d])] {
+                wanted.append(("h.\(i).\(suffix)", shape))
+            }
+        }
+        return (prefix, wanted + [("ln_f.weight", [d]), ("ln_f.bias", [d])])
     }
 
     /// The tensors of this model under their Hugging Face names (no prefix).
@@ -126,13 +138,15 @@ extension GPT {
 
     /// A model of the given shape with random weights, GPT-2's initialisation
     /// (normal, standard deviation 0.02; layer norms at gain 1, bias 0),
-    /// reproducible from `seed`. For benchmarks and demos, not for text.
+    /// reproducible from `seed`. Each value is a `Float` (held as `Double`), as
+    /// in a real F32 checkpoint. For benchmarks and demos, not for text.
     public static func random(config: GPTConfig, seed: UInt64 = 0) throws -> GPT {
         try config.validate()
         var s = seed
         func normal(_ rows: Int, _ cols: Int) -> Matrix {
             s &+= 0x9E37_79B9
             return Matrix.random(rows: rows, cols: cols, seed: s, distribution: .normal(mean: 0, standardDeviation: 0.02))
+                .map { Double(Float($0)) }
         }
         let d = config.nEmbd
         let blocks = (0..<config.nLayer).map { _ in

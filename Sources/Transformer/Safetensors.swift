@@ -150,6 +150,12 @@ public struct SafetensorsFile {
 
     /// A tensor's elements as `Double` (F64, F32, F16 and BF16), in row-major order.
     public func doubles(_ tensor: String) throws -> [Double] {
+        try elements(tensor, as: Double.self)
+    }
+
+    /// A tensor's elements converted to `E` (exact for `Double`, and for `Float`
+    /// from F32, F16 and BF16), in row-major order.
+    private func elements<E: WeightElement>(_ tensor: String, as: E.Type) throws -> [E] {
         let info = try self.info(tensor)
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
@@ -157,7 +163,7 @@ public struct SafetensorsFile {
         let count = info.count, size = info.dtype.size
         let offset = bufferStart + info.range.lowerBound
         do {
-            return try [Double](unsafeUninitializedCapacity: count) { dst, initialized in
+            return try [E](unsafeUninitializedCapacity: count) { dst, initialized in
                 try source.forEachChunk(offset ..< offset + info.range.count) { raw, byteOffset in
                     Self.convert(raw, info.dtype, into: dst.baseAddress! + byteOffset / size)
                 }
@@ -168,18 +174,35 @@ public struct SafetensorsFile {
         }
     }
 
-    /// Converts little-endian elements of `dtype` in `raw` to `Double`s at `out`.
-    private static func convert(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, into out: UnsafeMutablePointer<Double>) {
+    /// A 2-D tensor as a ``LinearAlgebra/WeightMatrix`` in `precision` (see
+    /// ``LinearAlgebra/WeightMatrix/init(_:precision:)``), checked against `shape`.
+    /// With `.float32`, F32, F16 and BF16 tensors are read straight into `Float`s.
+    public func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision) throws -> WeightMatrix {
+        let info = try self.info(tensor, shape: expected)
+        guard info.shape.count == 2 else {
+            throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
+        }
+        if precision == .float32 && info.dtype.isFloatingPoint && info.dtype != .F64 {
+            return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, as: Float.self))
+        }
+        return WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
+    }
+
+    /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`
+    /// (F64 to `Float` rounds: callers only ask for it with `E == Double`).
+    @_specialize(where E == Double)
+    @_specialize(where E == Float)
+    private static func convert<E: WeightElement>(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, into out: UnsafeMutablePointer<E>) {
         let n = raw.count / dtype.size
         switch dtype {
         case .F64:
-            for i in 0..<n { out[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
+            for i in 0..<n { out[i] = E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
         case .F32:
-            for i in 0..<n { out[i] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+            for i in 0..<n { out[i] = E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
         case .F16:
-            for i in 0..<n { out[i] = half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            for i in 0..<n { out[i] = E(half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
         case .BF16:
-            for i in 0..<n { out[i] = Double(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
+            for i in 0..<n { out[i] = E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
         default:
             out.initialize(repeating: 0, count: n)
         }
@@ -220,15 +243,28 @@ public struct SafetensorsFile {
     /// (present, of the given shape) before any is read, then they are read on
     /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
     public func matrices(_ requests: [(name: String, shape: [Int])]) throws -> [Matrix] {
+        try read(requests, matrix(_:shape:))
+    }
+
+    /// Several 2-D tensors at once, as by ``weightMatrix(_:shape:precision:)``, checked
+    /// and read as by ``matrices(_:)``.
+    public func weightMatrices(_ requests: [(name: String, shape: [Int])], precision: WeightMatrix.Precision) throws -> [WeightMatrix] {
+        try read(requests) { try weightMatrix($0, shape: $1, precision: precision) }
+    }
+
+    /// Checks every request, then reads them with `reader` on
+    /// ``LinearAlgebra/threadCount`` threads, largest first; results in request order.
+    private func read<T>(_ requests: [(name: String, shape: [Int])],
+                         _ reader: (String, [Int]) throws -> T) throws -> [T] {
         for (name, shape) in requests { _ = try info(name, shape: shape) }
         let order = requests.indices.sorted { tensors[requests[$0].name]!.range.count > tensors[requests[$1].name]!.range.count }
-        var results = [Result<Matrix, Error>?](repeating: nil, count: requests.count)
+        var results = [Result<T, Error>?](repeating: nil, count: requests.count)
         let workers = max(1, min(threadCount, requests.count))
         results.withUnsafeMutableBufferPointer { out in
             parallelFor(workers) { w in
                 for i in stride(from: w, to: order.count, by: workers) {
                     let r = requests[order[i]]
-                    out[order[i]] = Result { try matrix(r.name, shape: r.shape) }
+                    out[order[i]] = Result { try reader(r.name, r.shape) }
                 }
             }
         }

@@ -52,3 +52,4 @@ struct RunOptions: ParsableArguments {
 }
 
 extension Backend: ExpressibleByArgument {}
+extension WeightMatrix.Precision: ExpressibleByArgument {}

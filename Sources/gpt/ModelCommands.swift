@@ -27,8 +27,16 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A Hugging Face GPT-2 directory: config.json + model.safetensors.")
     var model: String
 
-    func load() throws -> (GPT, seconds: Double) {
-        try userFacing { try timed { try GPT(directory: URL(fileURLWithPath: model)) } }
+    @Option(help: """
+        How weight matrices are kept in memory: both (default: Double for the prompt's matrix products, \
+        plus a Float copy for decoding's matrix-vector products wherever that is lossless, as for every \
+        F32/F16/BF16 checkpoint; embeddings as Float only), float32 (Float alone where lossless: least memory, \
+        slower prompts) or double (Double alone). All arithmetic is Double either way.
+        """)
+    var weights: WeightMatrix.Precision = .both
+
+    func load() throws -> (InferenceGPT, seconds: Double) {
+        try userFacing { try timed { try InferenceGPT(directory: URL(fileURLWithPath: model), precision: weights) } }
     }
 }
 
@@ -60,6 +68,8 @@ struct InfoCommand: ParsableCommand {
                 ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_embd", .int(c.nEmbd)),
                 ("n_ctx", .int(c.nCtx)), ("n_vocab", .int(c.nVocab)), ("layer_norm_epsilon", .number(c.layerNormEpsilon)),
                 ("parameters", .int(params)), ("weight_bytes", .int(params * 8)), ("file_bytes", .int(fileBytes)),
+                ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(gpt.compactMatrixCount)),
+                ("matrices", .int(gpt.weightMatrices.count)),
                 ("load_seconds", .number(seconds)),
             ]).text)
             return
@@ -74,6 +84,7 @@ struct InfoCommand: ParsableCommand {
             epsilon     \(c.layerNormEpsilon)
             parameters  \(params) (\(String(format: "%.1f", Double(params) / 1e6)) M)
             weights     \(params * 8) bytes as Double (\(String(format: "%.2f", Double(params * 8) / 1e9)) GB); file \(fileBytes) bytes
+            stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(gpt.compactMatrixCount) of \(gpt.weightMatrices.count) matrices with a Float32 copy
             loaded in   \(String(format: "%.2f", seconds)) s
             """)
     }
@@ -157,10 +168,10 @@ struct GenerateCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data("\n".utf8))
         }
         let decoded = max(result.newTokens.count - 1, 0)
-        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads",
+        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, weights %@ (%d of %d matrices with Float32)",
                            loadSeconds, prompt.count, result.prefillSeconds, Double(prompt.count) / max(result.prefillSeconds, 1e-9),
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
-                           options.backend.rawValue, LinearAlgebra.threadCount)
+                           options.backend.rawValue, LinearAlgebra.threadCount, model.weights.rawValue, gpt.compactMatrixCount, gpt.weightMatrices.count)
         FileHandle.standardError.write(Data((stats + "\n").utf8))
     }
 }

@@ -17,13 +17,26 @@ struct CheckpointCLITests {
         #expect(object["parameters"] as? Int == expected.parameter_count)
         #expect(object["weight_bytes"] as? Int == expected.parameter_count * 8)
         #expect(object["n_layer"] as? Int == 2 && object["n_head"] as? Int == 4)
+        // Default storage (both): block matrices as Double and Float, embeddings as Float only.
+        let blockWeights = 2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64), embeddings = 97 * 64 + 32 * 64
+        let small = expected.parameter_count - blockWeights - embeddings
+        #expect(object["stored_bytes"] as? Int == 12 * blockWeights + 4 * embeddings + 8 * small)
+        #expect(object["float32_matrices"] as? Int == 10 && object["matrices"] as? Int == 10)
+        let double = try runGPT(["info", "--model", tinyModel, "--json", "--weights", "double"])
+        let doubleObject = try JSONSerialization.jsonObject(with: Data(double.out.utf8)) as! [String: Any]
+        #expect(doubleObject["stored_bytes"] as? Int == expected.parameter_count * 8)
+        #expect(doubleObject["float32_matrices"] as? Int == 0)
         let text = try runGPT(["info", "--model", tinyModel])
         #expect(text.out.contains("parameters  \(expected.parameter_count)"))
+        #expect(text.out.contains("10 of 10 matrices with a Float32 copy"))
+        let bad = try runGPT(["info", "--model", tinyModel, "--weights", "half"])
+        #expect(bad.status != 0 && bad.err.contains("--weights"), "stderr: \(bad.err)")
     }
 
-    @Test(arguments: ["blas", "swift"])
-    func logitsJSON(backend: String) throws {
-        let r = try runGPT(["logits", "--model", tinyModel, "--tokens", promptArgument, "--json", "--backend", backend, "--threads", "1"])
+    @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])
+    func logitsJSON(backend: String, weights: String) throws {
+        let r = try runGPT(["logits", "--model", tinyModel, "--tokens", promptArgument, "--json", "--backend", backend,
+                            "--threads", "1", "--weights", weights])
         #expect(r.status == 0, "stderr: \(r.err)")
         let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         #expect(Set(object.keys) == ["tokens", "logits"])
@@ -36,13 +49,15 @@ struct CheckpointCLITests {
         }
     }
 
-    @Test(arguments: ["blas", "swift"])
-    func generateGreedy(backend: String) throws {
-        let args = ["generate", "--model", tinyModel, "--tokens", promptArgument, "--max-new-tokens", "\(expected.greedy.count)", "--backend", backend]
+    @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])
+    func generateGreedy(backend: String, weights: String) throws {
+        let args = ["generate", "--model", tinyModel, "--tokens", promptArgument, "--max-new-tokens", "\(expected.greedy.count)",
+                    "--backend", backend, "--weights", weights]
         let text = try runGPT(args)
         #expect(text.status == 0, "stderr: \(text.err)")
         #expect(text.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } == expected.greedy)
         #expect(text.err.contains("prefill") && text.err.contains("decode") && text.err.contains("tokens/s"))
+        #expect(text.err.contains("weights \(weights) (\(weights == "double" ? 0 : 10) of 10 matrices with Float32)"), "stderr: \(text.err)")
         let json = try runGPT(args + ["--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
         #expect(object["new_tokens"] as? [Int] == expected.greedy)
