@@ -45,11 +45,15 @@ print(p, logits, decoded == gpt)
 /// Compiled, not run: it needs a real checkpoint directory.
 func readmeCheckpointExample() throws {
     // README example: checkpoints begin
-let gpt = try GPT(directory: URL(fileURLWithPath: "/path/to/gpt2"))
+let gpt = try GPT(directory: URL(fileURLWithPath: "/path/to/gpt2"))  // readable: operation models, Double
 let logits = try gpt([15496, 11, 995])                             // [3, 50257]
-let result = try gpt.generate([15496, 11], maxNewTokens: 20, sampler: .greedy)
-print(result.newTokens, result.decodeSeconds)
 try gpt.save(directory: URL(fileURLWithPath: "/tmp/copy"))         // config.json + model.safetensors
+
+// For generation: the same cached forward pass, weights stored for speed
+// (.both by default: Double for prompts, lossless Float for decoding).
+let fast = try InferenceGPT(directory: URL(fileURLWithPath: "/path/to/gpt2"))
+let result = try fast.generate([15496, 11], maxNewTokens: 20, sampler: .greedy)
+print(logits.rows, result.newTokens, result.decodeSeconds, fast.byteCount)
     // README example: checkpoints end
 }
 
