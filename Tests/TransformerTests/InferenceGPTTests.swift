@@ -44,6 +44,23 @@ struct InferenceGPTTests {
         #expect(throws: InputError.empty) { try model.generate([], maxNewTokens: 2) }
     }
 
+    /// Past 64 positions, decoding runs the heads side by side: still equal to a recompute.
+    @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
+    func longDecodeEqualsRecompute(backend: Backend, precision: WeightMatrix.Precision) throws {
+        let gpt = try GPT.random(config: GPTConfig(nCtx: 96, nVocab: 50, nEmbd: 32, nHead: 4, nLayer: 2), seed: 5)
+        let model = InferenceGPT(gpt, precision: precision)
+        let cache = KVCache(config: gpt.config)
+        var logits = Matrix.zeros(rows: 1, cols: 50)
+        var tokens = (0..<60).map { ($0 * 7) % 50 }
+        try model.forward(tokens, cache: cache, logits: &logits, backend: backend)
+        for next in [3, 14, 15, 9, 26, 5, 35, 8] {
+            tokens.append(next)
+            try model.forward([next], cache: cache, logits: &logits, backend: backend)
+            let full = try gpt(tokens, backend: backend)
+            expectClose(logits, full.slicingRows(full.rows - 1 ..< full.rows), relative: 1e-9, "after \(tokens.count) tokens")
+        }
+    }
+
     /// An F64 checkpoint of values that are not Floats keeps them as Double whatever is asked.
     @Test func inexactWeightsStayDouble() throws {
         var model = tiny
