@@ -50,17 +50,16 @@ enum SwiftGEMV {
             // front to back) into its own partial y; the partials are then added up.
             Kernels.scale(y, count: cols, by: beta)
             let chunk = (rows + parts - 1) / parts
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: (parts - 1) * cols) { partials in
-                parallelFor(parts) { t in
-                    let start = t * chunk, size = min(chunk, rows - start)
-                    let out = t == 0 ? y : partials.baseAddress! + (t - 1) * cols
-                    if t > 0 { out.update(repeating: 0, count: cols) }
-                    if size > 0 { rowSweep(W + start * ldw, size, cols, ldw, x + start * incX, incX, out, alpha) }
-                }
-                for t in 1..<max(parts, 1) {
-                    let partial = partials.baseAddress! + (t - 1) * cols
-                    for j in 0..<cols { y[j] += partial[j] }
-                }
+            let partials = ThreadScratch.doubles((parts - 1) * cols)   // the calling thread's, reused
+            parallelFor(parts) { t in
+                let start = t * chunk, size = min(chunk, rows - start)
+                let out = t == 0 ? y : partials + (t - 1) * cols
+                if t > 0 { out.update(repeating: 0, count: cols) }
+                if size > 0 { rowSweep(W + start * ldw, size, cols, ldw, x + start * incX, incX, out, alpha) }
+            }
+            for t in 1..<max(parts, 1) {
+                let partial = partials + (t - 1) * cols
+                for j in 0..<cols { y[j] += partial[j] }
             }
         }
     }

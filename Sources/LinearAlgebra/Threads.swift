@@ -42,11 +42,15 @@ enum ThreadSettings {
 
 /// Runs `body(0)`, …, `body(count - 1)` concurrently (inline when `count` is 1)
 /// and returns when all are done. The bodies must write disjoint memory.
+
 public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 {
         if count == 1 { body(0) }
         return
     }
+    // The shared helper threads when they are free (no allocation); Dispatch when
+    // they are busy, e.g. for a parallelFor inside another.
+    if WorkerPool.shared.run(count, threads: min(count, max(threadCount, 2)), body) { return }
     withoutActuallyEscaping(body) { escapable in
         let box = UncheckedSendable(escapable)
         DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
@@ -75,8 +79,26 @@ public func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> V
 /// How many threads one kernel call may use: ``threadCount``, except inside
 /// ``parallelKernels(_:_:)``, where each call runs on its own thread.
 enum KernelThreads {
-    @TaskLocal static var singleThreaded = false
+    /// Per thread: non-nil inside ``withSingleThread(_:)``. A pthread key, not a
+    /// task-local, because setting a task-local allocates.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Whether the calling thread is inside ``withSingleThread(_:)``.
+    static var singleThreaded: Bool { pthread_getspecific(key) != nil }
+
     static var current: Int { singleThreaded ? 1 : threadCount }
+
+    /// Runs `body` with ``current`` at 1 on this thread.
+    static func withSingleThread(_ body: () -> Void) {
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(key, previous) }
+        body()
+    }
 }
 
 /// Runs `body(0)`, …, `body(count - 1)` spread over up to ``threadCount``
@@ -95,11 +117,9 @@ public func parallelKernels(_ count: Int, _ body: (_ item: Int, _ worker: Int) -
     ThreadSettings.prepareBLAS()
     openblas_set_num_threads(1)
     defer { openblas_set_num_threads(Int32(threadCount)) }
-    KernelThreads.$singleThreaded.withValue(true) {
-        parallelFor(workers) { w in
-            KernelThreads.$singleThreaded.withValue(true) {
-                for i in stride(from: w, to: count, by: workers) { body(i, w) }
-            }
+    parallelFor(workers) { w in
+        KernelThreads.withSingleThread {
+            for i in stride(from: w, to: count, by: workers) { body(i, w) }
         }
     }
 }

@@ -104,7 +104,7 @@ extension CachedDecoder {
         let workers = parallelKernelWorkers(config.nHead)
         let scoresBase = ws.buffer(.scores, workers * n * total)
         let scale = 1 / Double(hd).squareRoot()
-        let body = { (head: Int, worker: Int) in
+        func body(_ head: Int, _ worker: Int) {                         // a local function: no heap context
             let k = cache.head(cache.keys, layer: l, head: head), v = cache.head(cache.values, layer: l, head: head)
             let scores = scoresBase + worker * n * total
             // Rows in blocks, each against only the positions it can see (a causal

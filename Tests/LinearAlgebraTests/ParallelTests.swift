@@ -1,0 +1,41 @@
+import Dispatch
+import LinearAlgebra
+import Synchronization
+import Testing
+
+@Suite("parallelFor: every item once, nested and concurrent calls included")
+struct ParallelTests {
+    /// Runs `parallelFor(count)` and returns how many times each item ran.
+    func counts(_ count: Int) -> [Int] {
+        var hits = [Int](repeating: 0, count: count)
+        hits.withUnsafeMutableBufferPointer { h in parallelFor(count) { h[$0] += 1 } }
+        return hits
+    }
+
+    @Test func everyItemOnce() {
+        for count in [0, 1, 2, 3, 7, 64] {
+            #expect(counts(count) == [Int](repeating: 1, count: count), "count \(count)")
+        }
+    }
+
+    /// A parallelFor inside another finds the helper threads busy and still runs everything.
+    @Test func nested() {
+        var hits = [Int](repeating: 0, count: 4 * 5)
+        hits.withUnsafeMutableBufferPointer { h in
+            parallelFor(4) { i in parallelFor(5) { j in h[i * 5 + j] += 1 } }
+        }
+        #expect(hits == [Int](repeating: 1, count: 20))
+    }
+
+    /// Calls from several threads at once: one gets the helpers, the others fall back.
+    @Test func concurrentCallers() {
+        let total = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<50 {
+                let c = counts(9)
+                total.add(c.reduce(0, +), ordering: .relaxed)
+            }
+        }
+        #expect(total.load(ordering: .relaxed) == 8 * 50 * 9)
+    }
+}
