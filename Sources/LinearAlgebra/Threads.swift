@@ -48,8 +48,9 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if count == 1 { body(0) }
         return
     }
-    // The shared helper threads when they are free (no allocation); Dispatch when
-    // they are busy, e.g. for a parallelFor inside another.
+    // The shared helper threads when they are free (one small allocation: the
+    // escaping wrapper of `body`); Dispatch when they are busy, e.g. for a
+    // parallelFor inside another.
     if WorkerPool.shared.run(count, threads: min(count, max(threadCount, 2)), body) { return }
     withoutActuallyEscaping(body) { escapable in
         let box = UncheckedSendable(escapable)
