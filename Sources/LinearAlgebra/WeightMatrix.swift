@@ -109,7 +109,11 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// The bytes the elements occupy.
     public var byteCount: Int {
-        rows * cols * (precision == .float32 ? 4 : precision == .double ? 8 : 12)
+        switch precision {
+        case .double: return rows * cols * 8
+        case .float32: return rows * cols * 4
+        case .both: return rows * cols * 12
+        }
     }
 
     /// The shape as `[rows, cols]`, for messages.

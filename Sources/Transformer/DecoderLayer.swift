@@ -62,7 +62,7 @@ struct DecoderLayer: Sendable {
     var weights: [WeightMatrix] { [c_attn.w, c_proj.w] + (mlp.map { [$0.c_fc.w, $0.c_proj.w] } ?? []) }
 
     /// The bias, gain and layer-norm parameters.
-    var smallParameterCount: Int {
+    var vectorParameterCount: Int {
         c_attn.b.cols + c_proj.b.cols + (mlp.map { $0.c_fc.b.cols + $0.c_proj.b.cols } ?? 0)
             + (ln_1.map { 2 * $0.g.cols } ?? 0) + (ln_2.map { 2 * $0.g.cols } ?? 0)
     }

@@ -93,13 +93,17 @@ public struct InferenceGPT: Sendable {
 
     /// The number of parameters (embeddings, weights, biases, gains).
     public var parameterCount: Int {
-        weightMatrices.reduce(0) { $0 + $1.rows * $1.cols } + layers.reduce(0) { $0 + $1.smallParameterCount }
-            + (ln_f.map { 2 * $0.g.cols } ?? 0)
+        weightMatrices.reduce(0) { $0 + $1.rows * $1.cols } + vectorParameterCount
     }
 
-    /// The bytes the parameters occupy as stored.
+    /// The bytes the parameters occupy as stored (biases and gains as `Double`).
     public var byteCount: Int {
-        weightMatrices.reduce(0) { $0 + $1.byteCount } + 8 * (parameterCount - weightMatrices.reduce(0) { $0 + $1.rows * $1.cols })
+        weightMatrices.reduce(0) { $0 + $1.byteCount } + 8 * vectorParameterCount
+    }
+
+    /// The biases, gains and layer-norm parameters.
+    private var vectorParameterCount: Int {
+        layers.reduce(0) { $0 + $1.vectorParameterCount } + (ln_f.map { 2 * $0.g.cols } ?? 0)
     }
 
     /// How many of ``weightMatrices`` have a `Float` copy (alone or beside a `Double` one).
