@@ -192,12 +192,19 @@ struct MalformedCheckpointTests {
         edit(&tensors)
         try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
         try SafetensorsFile.write(tensors, dtype: .F32, to: dir.appendingPathComponent("model.safetensors"))
-        do {
-            _ = try GPT(directory: dir)
-            return nil
-        } catch {
-            return "\(error)"
+        func loadError(_ load: () throws -> Void) -> String? {
+            do {
+                try load()
+                return nil
+            } catch {
+                return "\(error)"
+            }
         }
+        // Every loader, into every storage, must refuse the file with the same message.
+        let messages = [loadError { _ = try GPT(directory: dir) }]
+            + WeightMatrix.Precision.allCases.map { p in loadError { _ = try InferenceGPT(directory: dir, precision: p) } }
+        #expect(Set(messages).count == 1, "the loaders disagree: \(messages)")
+        return messages[0]
     }
 
     @Test func missingAndMisshapenTensors() throws {
@@ -251,8 +258,9 @@ struct CorruptionTests {
             do {
                 let file = try SafetensorsFile(data: data, name: "fuzz.safetensors")
                 // Whatever passed validation must read without trapping.
-                for name in file.tensors.keys where file.tensors[name]!.dtype.isFloatingPoint {
+                for (name, info) in file.tensors where info.dtype.isFloatingPoint {
                     _ = try file.doubles(name)
+                    if info.shape.count == 2 { _ = try file.weightMatrix(name, shape: info.shape, precision: .float32) }
                 }
                 accepted += 1
             } catch is CheckpointError {
