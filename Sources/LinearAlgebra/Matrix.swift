@@ -15,12 +15,29 @@ public struct Matrix: Sendable, Equatable {
     /// The number of columns.
     public private(set) var cols: Int
     /// The elements in row-major order: element `(r, c)` is at `r * cols + c`.
+    ///
+    /// Mutating them in place (`m.elements[i] = x`,
+    /// `m.elements.withUnsafeMutableBufferPointer { … }`) works on the matrix's
+    /// own storage, without a copy; a count that no longer fits the shape stops
+    /// the process.
     public var elements: [Double] {
-        didSet {
-            precondition(
-                elements.count == rows * cols,
-                "Matrix: elements.count \(elements.count) does not match shape [\(rows), \(cols)]")
+        get { storage }
+        set {
+            storage = newValue
+            checkCount()
         }
+        // In place: a `didSet` would make every mutation from another module get a
+        // copy, change it and set it back (a full copy of the array each time).
+        _modify {
+            yield &storage
+            checkCount()
+        }
+    }
+    private var storage: [Double]
+
+    private func checkCount() {
+        precondition(storage.count == rows * cols,
+                     "Matrix: elements.count \(storage.count) does not match shape [\(rows), \(cols)]")
     }
 
     /// Creates a matrix from its shape and row-major elements.
@@ -33,7 +50,7 @@ public struct Matrix: Sendable, Equatable {
             "Matrix: \(elements.count) elements do not fill shape [\(rows), \(cols)]")
         self.rows = rows
         self.cols = cols
-        self.elements = elements
+        self.storage = elements
     }
 
     /// Creates a matrix of the given shape with every element set to `value`.
