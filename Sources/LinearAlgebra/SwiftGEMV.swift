@@ -36,30 +36,48 @@ enum SwiftGEMV {
         y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, threads: Int
     ) {
         let parts = rows * cols < parallelThreshold ? 1 : max(1, min(threads, (transposed ? rows : cols) / 8))
-        if transposed {
-            // Each thread takes whole rows of W: one dot product per output.
-            let chunk = (rows + parts - 1) / parts
-            parallelFor(parts) { t in
-                let start = t * chunk, size = min(chunk, rows - start)
+        // Transposed, each part takes whole rows of W (one dot product per output);
+        // otherwise each sweeps a contiguous block of W's rows (streaming memory front
+        // to back) into its own partial y, and the partials are added up at the end.
+        if !transposed { Kernels.scale(y, count: cols, by: beta) }
+        var job = Part(W: W, rows: rows, cols: cols, ldw: ldw, transposed: transposed, x: x, incX: incX, y: y,
+                       alpha: alpha, beta: beta, chunk: (rows + parts - 1) / parts,
+                       partials: transposed ? y : ThreadScratch.doubles((parts - 1) * cols))   // the calling thread's, reused
+        withUnsafeMutablePointer(to: &job) { job in
+            // The parts go out as C functions on a context pointer: no allocation per product.
+            if E.self == Float.self {
+                parallelFor(parts, context: job, Part<Float>.run)
+            } else if E.self == Double.self {
+                parallelFor(parts, context: job, Part<Double>.run)
+            } else {
+                for t in 0..<parts { job.pointee.run(t) }
+            }
+        }
+        if !transposed {
+            for t in 1..<max(parts, 1) {
+                let partial = job.partials + (t - 1) * cols
+                for j in 0..<cols { y[j] += partial[j] }
+            }
+        }
+    }
+
+    /// One thread's share of a product (see ``run(w:rows:cols:ldw:transposed:x:incX:y:alpha:beta:threads:)``).
+    struct Part<E: WeightElement> {
+        let W: UnsafePointer<E>, rows: Int, cols: Int, ldw: Int, transposed: Bool
+        let x: UnsafePointer<Double>, incX: Int, y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double
+        /// Rows of W per part, and where parts after the first put their partial y (`x · W` only).
+        let chunk: Int, partials: UnsafeMutablePointer<Double>
+
+        func run(_ t: Int) {
+            let start = t * chunk, size = min(chunk, rows - start)
+            if transposed {
                 guard size > 0 else { return }
                 Kernels.scale(y + start, count: size, by: beta)
                 rowDots(W + start * ldw, size, cols, ldw, x, incX, y + start, alpha)
-            }
-        } else {
-            // Each thread sweeps a contiguous block of W's rows (so it streams memory
-            // front to back) into its own partial y; the partials are then added up.
-            Kernels.scale(y, count: cols, by: beta)
-            let chunk = (rows + parts - 1) / parts
-            let partials = ThreadScratch.doubles((parts - 1) * cols)   // the calling thread's, reused
-            parallelFor(parts) { t in
-                let start = t * chunk, size = min(chunk, rows - start)
+            } else {
                 let out = t == 0 ? y : partials + (t - 1) * cols
                 if t > 0 { out.update(repeating: 0, count: cols) }
                 if size > 0 { rowSweep(W + start * ldw, size, cols, ldw, x + start * incX, incX, out, alpha) }
-            }
-            for t in 1..<max(parts, 1) {
-                let partial = partials + (t - 1) * cols
-                for j in 0..<cols { y[j] += partial[j] }
             }
         }
     }
@@ -137,4 +155,12 @@ enum SwiftGEMV {
             }
         }
     }
+}
+
+extension SwiftGEMV.Part where E == Float {
+    static let run: ParallelTask = { part, t in part!.assumingMemoryBound(to: Self.self).pointee.run(t) }
+}
+
+extension SwiftGEMV.Part where E == Double {
+    static let run: ParallelTask = { part, t in part!.assumingMemoryBound(to: Self.self).pointee.run(t) }
 }

@@ -58,6 +58,21 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// As ``parallelFor(_:_:)``, with the body given as a C-convention function and
+/// a context pointer instead of a closure: `task(context, i)` for `i` in
+/// `0..<count`. Nothing is allocated while the helper threads are free, which
+/// is what hot loops (a decoded token's matrix–vector products) need; the
+/// closure form allocates once per call.
+public func parallelFor(_ count: Int, context: UnsafeMutableRawPointer?, _ task: ParallelTask) {
+    if count <= 1 {
+        if count == 1 { task(context, 0) }
+        return
+    }
+    if WorkerPool.shared.run(count, threads: min(count, max(threadCount, 2)), context: context, task) { return }
+    let shared = UncheckedSendable(context)
+    DispatchQueue.concurrentPerform(iterations: count) { task(shared.value, $0) }
+}
+
 /// Carries a value into a `@Sendable` closure where the caller guarantees
 /// the concurrent uses do not race (``parallelFor(_:_:)`` bodies write disjoint memory).
 struct UncheckedSendable<T>: @unchecked Sendable {
@@ -121,6 +136,40 @@ public func parallelKernels(_ count: Int, _ body: (_ item: Int, _ worker: Int) -
     parallelFor(workers) { w in
         KernelThreads.withSingleThread {
             for i in stride(from: w, to: count, by: workers) { body(i, w) }
+        }
+    }
+}
+
+/// As ``ParallelTask``, with the worker's index: `task(context, item, worker)`.
+public typealias ParallelKernelTask = @convention(c) (_ context: UnsafeMutableRawPointer?, _ item: Int, _ worker: Int) -> Void
+
+/// As ``parallelKernels(_:_:)``, with the body given as a C-convention function
+/// and a context pointer: `task(context, item, worker)`. Allocates nothing while
+/// the helper threads are free.
+public func parallelKernels(_ count: Int, context: UnsafeMutableRawPointer?, _ task: ParallelKernelTask) {
+    let workers = parallelKernelWorkers(count)
+    if workers == 1 {
+        for i in 0..<count { task(context, i, 0) }
+        return
+    }
+    ThreadSettings.prepareBLAS()
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(threadCount)) }
+    var job = KernelsJob(count: count, workers: workers, context: context, task: task)
+    withUnsafeMutablePointer(to: &job) { parallelFor(workers, context: $0, KernelsJob.perWorker) }
+}
+
+/// What each worker of ``parallelKernels(_:context:_:)`` needs.
+private struct KernelsJob {
+    let count: Int, workers: Int
+    let context: UnsafeMutableRawPointer?
+    let task: ParallelKernelTask
+
+    /// Worker `w`: items `w`, `w + workers`, …, with kernels single-threaded.
+    static let perWorker: ParallelTask = { job, w in
+        let job = job!.assumingMemoryBound(to: KernelsJob.self).pointee
+        KernelThreads.withSingleThread {
+            for i in stride(from: w, to: job.count, by: job.workers) { job.task(job.context, i, w) }
         }
     }
 }

@@ -2,11 +2,16 @@ import Dispatch
 import Foundation
 import Synchronization
 
+/// A piece of parallel work that needs no closure: `task(context, item)`, with
+/// `context` pointing at whatever the items share (usually a struct on the
+/// caller's stack). See ``parallelFor(_:context:_:)``.
+public typealias ParallelTask = @convention(c) (_ context: UnsafeMutableRawPointer?, _ item: Int) -> Void
+
 /// The helper threads behind ``parallelFor(_:_:)``: started once, then parked
-/// on a semaphore between jobs. Handing out a job allocates once (the escaping
-/// wrapper `withoutActuallyEscaping` makes of the body), where Dispatch's
-/// `concurrentPerform` allocated about five times; a decoded token makes about
-/// sixty parallel calls.
+/// on a semaphore between jobs. A job given as a ``ParallelTask`` and a context
+/// pointer is handed out without allocating; a closure job allocates once (the
+/// escaping wrapper `withoutActuallyEscaping` makes of it), where Dispatch's
+/// `concurrentPerform` allocated about five times.
 ///
 /// One job runs at a time. A call made while a job is running (from inside a
 /// job, or from another thread) returns `false` and the caller falls back to Dispatch.
@@ -17,33 +22,56 @@ final class WorkerPool: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)
     private var helpers: [DispatchSemaphore] = []
     private let finished = DispatchSemaphore(value: 0)
-    /// The running job's body (the caller's closure, not escaping the call), its item count
-    /// and how many threads share it (the caller plus `participants - 1` helpers).
-    private var job: ((Int) -> Void)?
+    /// The running job: its task and context, its item count and how many
+    /// threads share it (the caller plus `participants - 1` helpers).
+    private var task: ParallelTask?
+    private var context: UnsafeMutableRawPointer?
     private var count = 0
     private var participants = 1
+    /// A closure job's body (the caller's closure, not escaping the call), run by ``closureTask``.
+    private var body: ((Int) -> Void)?
 
-    /// Runs `body(i)` for `i` in `0..<count` on up to `threads` threads (the
-    /// caller's included), returning when all are done; `false`, having run
-    /// nothing, when another job holds the pool.
+    /// Runs `task(context, i)` for `i` in `0..<count` on up to `threads` threads
+    /// (the caller's included), returning when all are done; `false`, having
+    /// run nothing, when another job holds the pool.
+    func run(_ count: Int, threads: Int, context: UnsafeMutableRawPointer?, _ task: ParallelTask) -> Bool {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        execute(count, threads: threads, context: context, task)
+        return true
+    }
+
+    /// As ``run(_:threads:context:_:)``, for a closure.
     // `dynamic`: never specialized for a caller's closure, which would then be rebuilt on the heap.
     dynamic
     func run(_ count: Int, threads: Int, _ body: (Int) -> Void) -> Bool {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
-        let participants = max(1, min(count, threads))
-        while helpers.count < participants - 1 { startHelper(helpers.count) }
         withoutActuallyEscaping(body) { escapable in
-            job = escapable
-            self.count = count
-            self.participants = participants
-            for h in 0..<participants - 1 { helpers[h].signal() }
-            var i = 0
-            while i < count { body(i); i += participants }               // the caller's share: items 0, p, 2p, …
-            for _ in 0..<participants - 1 { finished.wait() }
-            job = nil                                                    // released before the closure's scope ends
+            self.body = escapable
+            execute(count, threads: threads, context: nil, WorkerPool.closureTask)
+            self.body = nil                                              // released before the closure's scope ends
         }
         return true
+    }
+
+    /// Calls the running closure job's body; every copy of it is gone when this returns.
+    private static let closureTask: ParallelTask = { _, item in WorkerPool.shared.body!(item) }
+
+    /// Hands the job to the helpers, runs the caller's share (items 0, p, 2p, …) and waits for theirs.
+    private func execute(_ count: Int, threads: Int, context: UnsafeMutableRawPointer?, _ task: ParallelTask) {
+        let participants = max(1, min(count, threads))
+        while helpers.count < participants - 1 { startHelper(helpers.count) }
+        self.task = task
+        self.context = context
+        self.count = count
+        self.participants = participants
+        for h in 0..<participants - 1 { helpers[h].signal() }
+        var i = 0
+        while i < count { task(context, i); i += participants }
+        for _ in 0..<participants - 1 { finished.wait() }
+        self.task = nil
+        self.context = nil
     }
 
     /// Starts helper `h`, which runs items `h + 1`, `h + 1 + p`, … of each job.
@@ -53,11 +81,9 @@ final class WorkerPool: @unchecked Sendable {
         let thread = Thread { [unowned self] in
             while true {
                 wake.wait()
-                do {                                                     // the copy of the body is released
-                    let body = job!                                      // before the caller is told
-                    var i = h + 1
-                    while i < count { body(i); i += participants }
-                }
+                let task = task!, context = context
+                var i = h + 1
+                while i < count { task(context, i); i += participants }
                 finished.signal()
             }
         }

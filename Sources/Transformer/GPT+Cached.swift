@@ -103,37 +103,60 @@ extension CachedDecoder {
         let out = ws.buffer(.attention, n * d)
         let workers = parallelKernelWorkers(config.nHead)
         let scoresBase = ws.buffer(.scores, workers * n * total)
-        let scale = 1 / Double(hd).squareRoot()
-        func body(_ head: Int, _ worker: Int) {                         // a local function: no heap context
-            let k = cache.head(cache.keys, layer: l, head: head), v = cache.head(cache.values, layer: l, head: head)
-            let scores = scoresBase + worker * n * total
-            // Rows in blocks, each against only the positions it can see (a causal
-            // mask hides the rest), so a prefill does about half the work of [n, total].
-            var r0 = 0
-            while r0 < n {
-                let r1 = min(n, r0 + 64), rows = r1 - r0, seen = start + r1
-                Kernels.multiply(qkv + r0 * 3 * d + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
-                                 scores, ldc: seen, m: rows, n: seen, k: hd, alpha: scale,
-                                 backend: backend)                      // [rows, hd] · [seen, hd]ᵀ -> [rows, seen]
-                for i in 0..<rows { causalSoftmax(scores + i * seen, visible: start + r0 + i + 1, count: seen) }
-                Kernels.multiply(scores, lda: seen, transposeA: false, v, ldb: hd, transposeB: false,
-                                 out + r0 * d + head * hd, ldc: d, m: rows, n: hd, k: seen,
-                                 backend: backend)                      // [rows, seen] · [seen, hd] -> [rows, hd]
-                r0 = r1
-            }
-        }
+        var heads = HeadAttention(qkv: qkv, out: out, scores: scoresBase,
+                                  keys: cache.head(cache.keys, layer: l, head: 0), values: cache.head(cache.values, layer: l, head: 0),
+                                  headStride: config.nCtx * hd, rows: n, start: start, width: d, headSize: hd, backend: backend)
         if n == 1 && total < 64 {
             // Decoding early in a sequence: each head is two tiny matrix-vector products,
             // and handing them to other threads costs about what it saves. Past that,
             // heads side by side decoded 20–30 % more tokens/s (`gpt generate`, 256- and
             // 700-token prompts, alternating runs).
-            for head in 0..<config.nHead { body(head, 0) }
+            for head in 0..<config.nHead { heads.run(head: head, worker: 0) }
         } else {
-            parallelKernels(config.nHead, body)                         // heads side by side, one thread each
+            withUnsafeMutablePointer(to: &heads) {                     // heads side by side, one thread each
+                parallelKernels(config.nHead, context: $0, HeadAttention.task)
+            }
         }
         let p = ws.buffer(.projection, n * d)
         block.c_proj.apply(out, rows: n, into: p, backend: backend)    // [n, d] -> [n, d]
         return p
+    }
+}
+
+/// One layer's attention for `rows` new positions, head by head: the work the
+/// cached pass hands to threads (as a C function on a pointer to this, so a
+/// decoded token allocates nothing).
+private struct HeadAttention {
+    /// `[rows, 3d]` queries, keys and values; `[rows, d]` output; per-worker `[rows, start + rows]` scores.
+    let qkv: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>, scores: UnsafeMutablePointer<Double>
+    /// Head 0's cached keys and values, `[n_ctx, headSize]`; head `h`'s start `h * headStride` later.
+    let keys: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>, headStride: Int
+    let rows: Int, start: Int, width: Int, headSize: Int, backend: Backend
+
+    static let task: ParallelKernelTask = { heads, head, worker in
+        heads!.assumingMemoryBound(to: HeadAttention.self).pointee.run(head: head, worker: worker)
+    }
+
+    /// Head `head`'s attention, using worker `worker`'s scores.
+    func run(head: Int, worker: Int) {
+        let n = rows, d = width, hd = headSize, total = start + n
+        let k = keys + head * headStride, v = values + head * headStride
+        let scores = self.scores + worker * n * total
+        let scale = 1 / Double(hd).squareRoot()
+        // Rows in blocks, each against only the positions it can see (a causal
+        // mask hides the rest), so a prefill does about half the work of [n, total].
+        var r0 = 0
+        while r0 < n {
+            let r1 = min(n, r0 + 64), rows = r1 - r0, seen = start + r1
+            Kernels.multiply(qkv + r0 * 3 * d + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
+                             scores, ldc: seen, m: rows, n: seen, k: hd, alpha: scale,
+                             backend: backend)                          // [rows, hd] · [seen, hd]ᵀ -> [rows, seen]
+            for i in 0..<rows { causalSoftmax(scores + i * seen, visible: start + r0 + i + 1, count: seen) }
+            Kernels.multiply(scores, lda: seen, transposeA: false, v, ldb: hd, transposeB: false,
+                             out + r0 * d + head * hd, ldc: d, m: rows, n: hd, k: seen,
+                             backend: backend)                          // [rows, seen] · [seen, hd] -> [rows, hd]
+            r0 = r1
+        }
     }
 }
 
