@@ -181,7 +181,10 @@ struct CreateRandomCommand: ParsableCommand {
         commandName: "create-random",
         abstract: "Write a GPT-2-shaped model with random weights (for speed tests; it knows no language).")
 
-    @Option(help: "The shape: gpt2 (124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens) or tiny.")
+    @Option(help: """
+        The shape: gpt2 (124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens), \
+        small (2 layers, 4 heads, width 256, context 256, 1000 tokens) or tiny (2 layers, 4 heads, width 64, context 32, 97 tokens).
+        """)
     var shape: String = "gpt2"
     @Option(help: "The directory to write config.json and model.safetensors (F32) into.")
     var output: String
@@ -192,8 +195,9 @@ struct CreateRandomCommand: ParsableCommand {
         let config: GPTConfig
         switch shape {
         case "gpt2": config = .gpt2
+        case "small": config = GPTConfig(nCtx: 256, nVocab: 1000, nEmbd: 256, nHead: 4, nLayer: 2)
         case "tiny": config = GPTConfig(nCtx: 32, nVocab: 97, nEmbd: 64, nHead: 4, nLayer: 2)
-        default: throw ValidationError("--shape must be gpt2 or tiny, got '\(shape)'")
+        default: throw ValidationError("--shape must be gpt2, small or tiny, got '\(shape)'")
         }
         let (_, seconds) = try userFacing {
             try timed { try GPT.random(config: config, seed: seed).save(directory: URL(fileURLWithPath: output)) }

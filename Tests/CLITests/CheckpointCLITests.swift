@@ -67,6 +67,20 @@ struct CheckpointCLITests {
         }
     }
 
+    @Test(arguments: ["tiny", "small"])
+    func createRandom(shape: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftattention-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let made = try runGPT(["create-random", "--shape", shape, "--output", dir.path, "--seed", "2"])
+        #expect(made.status == 0, "stderr: \(made.err)")
+        let info = try runGPT(["info", "--model", dir.path, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(info.out.utf8)) as! [String: Any]
+        #expect(object["n_embd"] as? Int == (shape == "tiny" ? 64 : 256))
+        #expect(object["float32_matrices"] as? Int == object["matrices"] as? Int)   // random weights are Float values
+        let bad = try runGPT(["create-random", "--shape", "huge", "--output", dir.path])
+        #expect(bad.status != 0 && bad.err.contains("--shape must be gpt2, small or tiny, got 'huge'"), "stderr: \(bad.err)")
+    }
+
     @Test func samplingIsReproducible() throws {
         let args = ["generate", "--model", tinyModel, "--tokens", "1,2", "--max-new-tokens", "10",
                     "--temperature", "1.2", "--top-k", "40", "--top-p", "0.9", "--seed", "11", "--json"]
