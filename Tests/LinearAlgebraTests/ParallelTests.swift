@@ -27,6 +27,26 @@ struct ParallelTests {
         #expect(hits == [Int](repeating: 1, count: 20))
     }
 
+    /// The closure-free forms: every item once, from one thread or from several at once
+    /// (those that find the helpers busy fall back to Dispatch).
+    @Test func taskForms() {
+        let bump: ParallelTask = { hits, i in hits!.assumingMemoryBound(to: Int.self)[i] += 1 }
+        let bumpKernel: ParallelKernelTask = { hits, i, worker in
+            precondition(worker >= 0 && worker < threadCount)
+            hits!.assumingMemoryBound(to: Int.self)[i] += 1
+        }
+        let total = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            for count in [1, 2, 5, 12] {
+                var a = [Int](repeating: 0, count: count), b = a
+                a.withUnsafeMutableBufferPointer { parallelFor(count, context: $0.baseAddress!, bump) }
+                b.withUnsafeMutableBufferPointer { parallelKernels(count, context: $0.baseAddress!, bumpKernel) }
+                total.add(a.filter { $0 == 1 }.count + b.filter { $0 == 1 }.count, ordering: .relaxed)
+            }
+        }
+        #expect(total.load(ordering: .relaxed) == 6 * 2 * (1 + 2 + 5 + 12))
+    }
+
     /// Calls from several threads at once: one gets the helpers, the others fall back.
     @Test func concurrentCallers() {
         let total = Atomic<Int>(0)
