@@ -76,15 +76,19 @@ public struct WeightMatrix: Sendable, Equatable {
         self.storage = storage
     }
 
-    /// A matrix of `Float` elements in row-major order.
+    /// A matrix of `Float` elements in row-major order, kept in `precision`:
+    /// every `Float` is exactly a `Double`, so `.double` and `.both` widen them
+    /// without any check.
     ///
     /// - Precondition: `floats.count == rows * cols`.
-    public init(rows: Int, cols: Int, floats: [Float]) {
+    public init(rows: Int, cols: Int, floats: [Float], precision: Precision = .float32) {
         precondition(rows >= 0 && cols >= 0 && floats.count == rows * cols,
                      "WeightMatrix: \(floats.count) elements do not fill shape [\(rows), \(cols)]")
-        self.rows = rows
-        self.cols = cols
-        storage = .float(floats)
+        switch precision {
+        case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
+        case .double: self.init(rows: rows, cols: cols, storage: .double(floats.map(Double.init)))
+        case .both: self.init(rows: rows, cols: cols, storage: .both(floats.map(Double.init), floats))
+        }
     }
 
     /// The elements as `Float`s, or `nil` when one of them is not exactly a `Float`.

@@ -19,7 +19,6 @@ struct DecoderLinear: Sendable {
         self.b = b
     }
 
-    var inputSize: Int { w.rows }
     var outputSize: Int { w.cols }
 
     /// `out[n, out] = x[n, in] · w + b` on raw buffers.

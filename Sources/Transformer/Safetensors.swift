@@ -176,16 +176,18 @@ public struct SafetensorsFile {
 
     /// A 2-D tensor as a ``LinearAlgebra/WeightMatrix`` in `precision` (see
     /// ``LinearAlgebra/WeightMatrix/init(_:precision:)``), checked against `shape`.
-    /// With `.float32`, F32, F16 and BF16 tensors are read straight into `Float`s.
+    /// F32, F16 and BF16 tensors are read once into `Float`s (exact) and widened
+    /// from there as `precision` asks; F64 tensors keep a `Float` copy only when lossless.
     public func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision) throws -> WeightMatrix {
         let info = try self.info(tensor, shape: expected)
         guard info.shape.count == 2 else {
             throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
         }
-        if precision == .float32 && info.dtype.isFloatingPoint && info.dtype != .F64 {
-            return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, as: Float.self))
+        if info.dtype == .F64 {
+            return WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
         }
-        return WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
+        return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, as: Float.self),
+                            precision: precision)
     }
 
     /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`
