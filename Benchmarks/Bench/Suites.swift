@@ -165,10 +165,10 @@ func opsSuite(_ ctx: Context) -> [Row] {
     let lengths = ctx.scale == .full ? [1, 16, 64, 256, 1024] : (ctx.scale == .quick ? [1, 16, 256] : [1, 4])
     let d = ctx.scale == .tiny ? 48 : 768, heads = ctx.scale == .tiny ? 4 : 12
     let attention = CausalSelfAttention(
-        c_attn: Linear(w: .random(rows: d, cols: 3 * d, seed: 5, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: 3 * d)),
-        c_proj: Linear(w: .random(rows: d, cols: d, seed: 6, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: d)),
+        cAttn: Linear(w: .random(rows: d, cols: 3 * d, seed: 5, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: 3 * d)),
+        cProj: Linear(w: .random(rows: d, cols: d, seed: 6, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: d)),
         nHead: heads)
-    let ops: [(String, any Transformer.Operation, (Int) -> Matrix)] = [
+    let ops: [(String, any OperationModel, (Int) -> Matrix)] = [
         ("softmax", Softmax(), { Matrix.random(rows: $0, cols: max($0, 16), seed: 7) }),
         ("layer norm", LayerNorm(width: d), { Matrix.random(rows: $0, cols: d, seed: 8) }),
         ("gelu", GELU(), { Matrix.random(rows: $0, cols: 4 * d, seed: 9) }),
@@ -198,8 +198,8 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
     let gpt = try GPT.random(config: config, seed: 1)
     // The same weights held both ways: 8 bytes each, and 4 (lossless: they are Float values).
     let precisions = WeightMatrix.Precision.allCases
-    let models = precisions.map { InferenceGPT(gpt, precision: $0) }
-    let cache = KVCache(config: config)
+    let models = precisions.map { gpt.storingWeights($0) }
+    let cache = try KVCache(config: config)
     let lengths = ctx.scale == .tiny ? [1, 16] : (ctx.scale == .quick ? [1, 64, 256] : [1, 16, 64, 256])
     let decodeSteps = ctx.scale == .full ? 32 : 8
     let effort = Effort(minRuns: ctx.scale == .full ? 3 : 1, maxRuns: 10, minSeconds: 0)
@@ -207,7 +207,7 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
     let shape = ctx.scale == .tiny ? "tiny (2 layers, width 48)" : "GPT-2 124M"
     let variants = ctx.backends.flatMap { backend in models.indices.map { (backend, $0) } }   // (backend, model index)
     func label(_ v: (Backend, Int)) -> String { "\(v.0.rawValue)/\(precisions[v.1].rawValue)" }
-    func note(_ model: InferenceGPT) -> String {
+    func note(_ model: GPT) -> String {
         String(format: "weights %.2f GB as stored", Double(model.byteCount) / 1e9)
     }
     for t in ctx.threadCounts {

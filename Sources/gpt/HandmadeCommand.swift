@@ -85,7 +85,7 @@ struct HandmadeCommand: ParsableCommand {
         let tokens = try tokenizer.encode(prompt)
         if tokens.isEmpty { throw InputError.empty }
         let new = try model.greedyContinuation(of: tokens, count: maxNewTokens, backend: options.backend)
-        let completion = tokenizer.decode(new)
+        let completion = try tokenizer.decode(new)
         if options.json {
             print(JSON.object([
                 ("prompt", .string(prompt)), ("tokens", .ints(tokens + new)),

@@ -35,8 +35,8 @@ struct ModelOptions: ParsableArguments {
         """)
     var weights: WeightMatrix.Precision = .both
 
-    func load() throws -> (InferenceGPT, seconds: Double) {
-        try userFacing { try timed { try InferenceGPT(directory: URL(fileURLWithPath: model), precision: weights) } }
+    func load() throws -> (GPT, seconds: Double) {
+        try userFacing { try timed { try GPT(directory: URL(fileURLWithPath: model), weights: weights) } }
     }
 }
 
@@ -61,6 +61,8 @@ struct InfoCommand: ParsableCommand {
         try options.apply()
         let (gpt, seconds) = try model.load()
         let c = gpt.config, params = gpt.parameterCount
+        let matrices = gpt.parameters.filter { $0.shape.count == 2 }
+        let compact = matrices.filter { $0.storage != .double }.count
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: model.model)
             .appendingPathComponent("model.safetensors").path)[.size] as? Int) ?? 0
         if options.json {
@@ -68,8 +70,8 @@ struct InfoCommand: ParsableCommand {
                 ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_embd", .int(c.nEmbd)),
                 ("n_ctx", .int(c.nCtx)), ("n_vocab", .int(c.nVocab)), ("layer_norm_epsilon", .number(c.layerNormEpsilon)),
                 ("parameters", .int(params)), ("weight_bytes", .int(params * 8)), ("file_bytes", .int(fileBytes)),
-                ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(gpt.compactMatrixCount)),
-                ("matrices", .int(gpt.weightMatrices.count)),
+                ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(compact)),
+                ("matrices", .int(matrices.count)),
                 ("load_seconds", .number(seconds)),
             ]).text)
             return
@@ -84,7 +86,7 @@ struct InfoCommand: ParsableCommand {
             epsilon     \(c.layerNormEpsilon)
             parameters  \(params) (\(String(format: "%.1f", Double(params) / 1e6)) M)
             weights     \(params * 8) bytes as Double (\(String(format: "%.2f", Double(params * 8) / 1e9)) GB); file \(fileBytes) bytes
-            stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(gpt.compactMatrixCount) of \(gpt.weightMatrices.count) matrices with a Float32 copy
+            stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(compact) of \(matrices.count) matrices with a Float32 copy
             loaded in   \(String(format: "%.2f", seconds)) s
             """)
     }
@@ -105,10 +107,7 @@ struct LogitsCommand: ParsableCommand {
         try options.apply()
         let ids = try parseTokens(tokens)
         let (gpt, _) = try model.load()
-        var logits = Matrix.zeros(rows: ids.count, cols: gpt.config.nVocab)     // [n, n_vocab]
-        try userFacing {
-            try gpt.forward(ids, cache: KVCache(config: gpt.config), logits: &logits, allPositions: true, backend: options.backend)
-        }
+        let logits = try userFacing { try gpt(ids, backend: options.backend) }     // [n, n_vocab]
         if options.json {
             print(JSON.logits(tokens: ids, logits).text)
             return
@@ -167,11 +166,16 @@ struct GenerateCommand: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data("\n".utf8))
         }
+        if prompt.count > gpt.config.nCtx || result.windowRecomputations > 0 {
+            FileHandle.standardError.write(Data("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch\n".utf8))
+        }
         let decoded = max(result.newTokens.count - 1, 0)
         let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, weights %@ (%d of %d matrices with Float32)",
                            loadSeconds, prompt.count, result.prefillSeconds, Double(prompt.count) / max(result.prefillSeconds, 1e-9),
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
-                           options.backend.rawValue, LinearAlgebra.threadCount, model.weights.rawValue, gpt.compactMatrixCount, gpt.weightMatrices.count)
+                           options.backend.rawValue, LinearAlgebra.threadCount, model.weights.rawValue,
+                           gpt.parameters.filter { $0.shape.count == 2 && $0.storage != .double }.count,
+                           gpt.parameters.filter { $0.shape.count == 2 }.count)
         FileHandle.standardError.write(Data((stats + "\n").utf8))
     }
 }

@@ -32,7 +32,7 @@ struct ParallelTests {
     @Test func taskForms() {
         let bump: ParallelTask = { hits, i in hits!.assumingMemoryBound(to: Int.self)[i] += 1 }
         let bumpKernel: ParallelKernelTask = { hits, i, worker in
-            precondition(worker >= 0 && worker < threadCount)
+            precondition(worker >= 0 && worker < 3, "worker \(worker) of 3")
             hits!.assumingMemoryBound(to: Int.self)[i] += 1
         }
         let total = Atomic<Int>(0)
@@ -40,7 +40,7 @@ struct ParallelTests {
             for count in [1, 2, 5, 12] {
                 var a = [Int](repeating: 0, count: count), b = a
                 a.withUnsafeMutableBufferPointer { parallelFor(count, context: $0.baseAddress!, bump) }
-                b.withUnsafeMutableBufferPointer { parallelKernels(count, context: $0.baseAddress!, bumpKernel) }
+                b.withUnsafeMutableBufferPointer { parallelKernels(count, workers: 3, context: $0.baseAddress!, bumpKernel) }
                 total.add(a.filter { $0 == 1 }.count + b.filter { $0 == 1 }.count, ordering: .relaxed)
             }
         }

@@ -34,7 +34,7 @@ let gpt = GPT.handmade                                    // the built-in "aab" 
 let tokenizer = CharacterTokenizer.handmade               // a = 0, b = 1
 let logits = try gpt(tokenizer.encode("aab"))             // [3, 2]
 let next = try gpt.greedyContinuation(of: tokenizer.encode("aab"), count: 10)
-print(tokenizer.decode(next))                             // aabaabaaba
+print(try tokenizer.decode(next))                         // aabaabaaba
 
 let json = try JSONEncoder().encode(gpt)                  // picoGPT's layout
 let decoded = try GPT(json: json)                         // shapes checked, errors name the field
@@ -45,15 +45,12 @@ print(p, logits, decoded == gpt)
 /// Compiled, not run: it needs a real checkpoint directory.
 func readmeCheckpointExample() throws {
     // README example: checkpoints begin
-let gpt = try GPT(directory: URL(fileURLWithPath: "/path/to/gpt2"))  // readable: operation models, Double
+let gpt = try GPT(directory: URL(fileURLWithPath: "/path/to/gpt2"))  // weights: .both (see --weights)
 let logits = try gpt([15496, 11, 995])                             // [3, 50257]
+let result = try gpt.generate([15496, 11], maxNewTokens: 20, sampler: .greedy)
+for p in gpt.parameters.prefix(3) { print(p.name, p.shape, p.storage) }   // wte.weight [50257, 768] float32, …
 try gpt.save(directory: URL(fileURLWithPath: "/tmp/copy"))         // config.json + model.safetensors
-
-// For generation: the same cached forward pass, weights stored for speed
-// (.both by default: Double for prompts, lossless Float for decoding).
-let fast = try InferenceGPT(directory: URL(fileURLWithPath: "/path/to/gpt2"))
-let result = try fast.generate([15496, 11], maxNewTokens: 20, sampler: .greedy)
-print(logits.rows, result.newTokens, result.decodeSeconds, fast.byteCount)
+print(logits.rows, result.newTokens, result.decodeSeconds, gpt.byteCount)
     // README example: checkpoints end
 }
 

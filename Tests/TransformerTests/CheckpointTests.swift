@@ -3,7 +3,8 @@ import SwiftAttention
 import TestSupport
 import Testing
 
-let tiny: GPT = try! GPT(directory: tinyDirectory)
+/// The tiny checkpoint with every weight as `Double`.
+let tiny: GPT = try! GPT(directory: tinyDirectory, weights: .double)
 
 /// A fresh temporary directory.
 func temporaryDirectory() throws -> URL {
@@ -23,7 +24,7 @@ struct CheckpointTests {
     func logitsMatchNumPy(backend: Backend) throws {
         expectClose(try tiny(tinyExpected.prompt, backend: backend), tinyExpected.logits, relative: 1e-9, "full forward")
         var logits = Matrix.zeros(rows: 1, cols: 1)
-        try tiny.forward(tinyExpected.prompt, cache: KVCache(config: tiny.config), logits: &logits, allPositions: true, backend: backend)
+        try tiny.forward(tinyExpected.prompt, cache: try KVCache(config: tiny.config), logits: &logits, allPositions: true, backend: backend)
         expectClose(logits, tinyExpected.logits, relative: 1e-9, "cached forward")
     }
 
@@ -38,7 +39,7 @@ struct CheckpointTests {
 
     @Test(arguments: Backend.allCases)
     func cachedDecodeEqualsRecompute(backend: Backend) throws {
-        let cache = KVCache(config: tiny.config)
+        let cache = try KVCache(config: tiny.config)
         var logits = Matrix.zeros(rows: 1, cols: tiny.config.nVocab)
         var tokens = Array(tinyExpected.prompt.prefix(3))
         try tiny.forward(tokens, cache: cache, logits: &logits, backend: backend)
@@ -50,7 +51,7 @@ struct CheckpointTests {
         }
         #expect(cache.count == tokens.count)
         // Past the context: a clear error, and the cache is left as it was.
-        let filled = KVCache(config: tiny.config)
+        let filled = try KVCache(config: tiny.config)
         try tiny.forward(Array(repeating: 1, count: 32), cache: filled, logits: &logits, backend: backend)
         #expect(throws: InputError.contextOverflow(count: 33, context: 32)) {
             try tiny.forward([1], cache: filled, logits: &logits, backend: backend)
@@ -58,12 +59,38 @@ struct CheckpointTests {
         #expect(filled.count == 32)
     }
 
-    @Test func generationChecksTheContextFirst() {
-        #expect(throws: InputError.contextOverflow(count: 36, context: 32)) {
-            try tiny.generate(tinyExpected.prompt, maxNewTokens: 30)
+    /// The context policy: the model sees the last n_ctx tokens, whether the prompt
+    /// is longer than the context or the generation outgrows it.
+    @Test(arguments: Backend.allCases)
+    func slidingWindowPastTheContext(backend: Backend) throws {
+        func reference(_ prompt: [Int], _ count: Int) throws -> [Int] {
+            var text = prompt
+            for _ in 0..<count {
+                let logits = try tiny(Array(text.suffix(32)), backend: backend)
+                text.append(logits[row: logits.rows - 1].indices.max { logits[logits.rows - 1, $0] < logits[logits.rows - 1, $1] }!)
+            }
+            return Array(text.dropFirst(prompt.count))
         }
+        let g = try tiny.generate(tinyExpected.prompt, maxNewTokens: 40, backend: backend)
+        #expect(g.newTokens == (try reference(tinyExpected.prompt, 40)))
+        #expect(g.windowRecomputations == tinyExpected.prompt.count + 39 - 32)
+        let long = (0..<45).map { ($0 * 13) % 97 }
+        let h = try tiny.generate(long, maxNewTokens: 3, backend: backend)
+        #expect(h.newTokens == (try reference(long, 3)))
+        #expect(h.tokens.count == 48)
+        #expect(try tiny.greedyContinuation(of: long, count: 3, backend: backend) == h.newTokens)
+    }
+
+    @Test func generationChecksItsInputFirst() throws {
         #expect(throws: InputError.empty) { try tiny.generate([], maxNewTokens: 3) }
         #expect(throws: InputError.tokenOutOfRange(token: 97, vocabularySize: 97)) { try tiny.generate([97], maxNewTokens: 3) }
+        #expect(throws: InputError.tokenOutOfRange(token: -1, vocabularySize: 97)) { try tiny.generate([-1] + Array(repeating: 1, count: 40), maxNewTokens: 3) }
+        #expect(throws: ModelError.self) { try tiny.generate([1], maxNewTokens: -1) }
+        #expect(throws: ModelError.self) { try tiny.generate([1, 2, 3], maxNewTokens: 5, cache: KVCache(config: tiny.config, capacity: 4)) }
+        // No overflow, no huge allocation: the work is bounded by what is generated, not by the request.
+        #expect(try tiny.generate([1], maxNewTokens: 0).newTokens.isEmpty)
+        let stop = tinyExpected.greedy[2], upToStop = Array(tinyExpected.greedy.prefix { $0 != stop }) + [stop]
+        #expect(try tiny.generate(tinyExpected.prompt, maxNewTokens: Int.max, stopTokens: [stop]).newTokens == upToStop)
     }
 
     @Test func samplingIsReproducibleFromTheSeed() throws {
@@ -84,29 +111,33 @@ struct CheckpointTests {
         let logits = [0.0, Foundation.log(3.0)]
         var g = SeededGenerator(seed: 1)
         let sampler = try Sampler(temperature: 1)
-        let hits = (0..<20_000).filter { _ in logits.withUnsafeBufferPointer { sampler.sample($0, using: &g) } == 1 }.count
+        let hits = try (0..<20_000).filter { _ in try logits.withUnsafeBufferPointer { try sampler.sample($0, using: &g) } == 1 }.count
         #expect(abs(Double(hits) / 20_000 - 0.75) < 0.02)
         #expect(throws: ModelError.self) { try Sampler(temperature: -1) }
         #expect(throws: ModelError.self) { try Sampler(topK: 0) }
         #expect(throws: ModelError.self) { try Sampler(topP: 1.5) }
+        // No value to choose from, or a NaN that would pick a token silently: an error, not a trap or a guess.
+        for bad in [[], [0.5, .nan, 1], [1, .infinity]] as [[Double]] {
+            #expect(throws: ModelError.self) { try bad.withUnsafeBufferPointer { try Sampler.greedy.sample($0, using: &g) } }
+        }
     }
 
     @Test func saveAndLoadRoundTrip() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try tiny.save(directory: dir.appendingPathComponent("f64"), dtype: .F64)
-        #expect(try GPT(directory: dir.appendingPathComponent("f64")) == tiny)
+        #expect(try GPT(directory: dir.appendingPathComponent("f64"), weights: .double) == tiny)
         // The fixture's weights are float32 values, so F32 round-trips exactly too.
         try tiny.save(directory: dir.appendingPathComponent("f32"), dtype: .F32)
-        #expect(try GPT(directory: dir.appendingPathComponent("f32")) == tiny)
+        #expect(try GPT(directory: dir.appendingPathComponent("f32"), weights: .double) == tiny)
         // Hugging Face's other naming: every tensor under `transformer.`, plus a tied lm_head.
         let prefixed = dir.appendingPathComponent("prefixed")
         try FileManager.default.createDirectory(at: prefixed, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: prefixed.appendingPathComponent("config.json"))
         var tensors = try tiny.checkpointTensors().map { (name: "transformer." + $0.name, shape: $0.shape, values: $0.values) }
-        tensors.append((name: "lm_head.weight", shape: [97, 64], values: tiny.wte.elements))
+        tensors.append((name: "lm_head.weight", shape: [97, 64], values: tiny.wte.matrix.elements))
         try SafetensorsFile.write(tensors, dtype: .F32, to: prefixed.appendingPathComponent("model.safetensors"))
-        #expect(try GPT(directory: prefixed) == tiny)
+        #expect(try GPT(directory: prefixed, weights: .double) == tiny)
     }
 
     @Test func halfPrecisionDTypes() throws {
@@ -201,8 +232,7 @@ struct MalformedCheckpointTests {
             }
         }
         // Every loader, into every storage, must refuse the file with the same message.
-        let messages = [loadError { _ = try GPT(directory: dir) }]
-            + WeightMatrix.Precision.allCases.map { p in loadError { _ = try InferenceGPT(directory: dir, precision: p) } }
+        let messages = WeightMatrix.Precision.allCases.map { p in loadError { _ = try GPT(directory: dir, weights: p) } }
         #expect(Set(messages).count == 1, "the loaders disagree: \(messages)")
         return messages[0]
     }
@@ -218,10 +248,10 @@ struct MalformedCheckpointTests {
     @Test func brokenDirectories() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: CheckpointError(file: dir.appendingPathComponent("nope").path, "no such model directory")) {
+        #expect(throws: CheckpointError(file: dir.appendingPathComponent("nope").path, "no such model directory", kind: .missing)) {
             try GPT(directory: dir.appendingPathComponent("nope"))
         }
-        #expect(throws: CheckpointError(file: dir.appendingPathComponent("config.json").path, "missing or unreadable")) {
+        #expect(throws: CheckpointError(file: dir.appendingPathComponent("config.json").path, "missing", kind: .missing)) {
             try GPT(directory: dir)
         }
         try Data(#"{"n_embd": 64}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
@@ -234,7 +264,7 @@ struct MalformedCheckpointTests {
         try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: dir.appendingPathComponent("c.json"))
         try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json"))
         try FileManager.default.moveItem(at: dir.appendingPathComponent("c.json"), to: dir.appendingPathComponent("config.json"))
-        #expect(throws: CheckpointError(file: dir.appendingPathComponent("model.safetensors").path, "missing")) {
+        #expect(throws: CheckpointError(file: dir.appendingPathComponent("model.safetensors").path, "missing", kind: .missing)) {
             try GPT(directory: dir)
         }
     }

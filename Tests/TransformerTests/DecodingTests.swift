@@ -1,5 +1,6 @@
 import Foundation
 import SwiftAttention
+import TestSupport
 import Testing
 
 /// Decodes `json` as a GPT and returns the error's message, or nil if it decoded.
@@ -12,13 +13,10 @@ func decodeError(_ json: String) -> String? {
     }
 }
 
-/// The hand-set model's JSON with one edit applied to the parsed object.
+/// The hand-set model's JSON (the reference file in Tests/Fixtures) with one edit applied to the parsed object.
 func editedHandmade(_ edit: (inout [String: Any]) -> Void) -> String {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Sources/Transformer/Handmade.swift")
-    let source = try! String(contentsOf: url, encoding: .utf8)
-    let json = source.components(separatedBy: "#\"\"\"\n")[1].components(separatedBy: "\n\"\"\"#")[0]
-    var object = try! JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+    let data = try! Data(contentsOf: fixturesDirectory.appendingPathComponent("handmade-model.json"))
+    var object = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
     edit(&object)
     return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
 }
@@ -32,8 +30,8 @@ struct DecodingTests {
         let linear = try JSONDecoder().decode(Linear.self, from: Data(#"{"w": [[1, 2, 3], [4, 5, 6]], "b": [0, 0, 1]}"#.utf8))
         #expect(linear(Matrix([[1, 1]])) == Matrix([[5, 7, 10]]))
         _ = try JSONDecoder().decode(GELU.self, from: Data("{}".utf8))
-        let config = try JSONDecoder().decode(GPTConfig.self, from: Data(#"{"n_positions": 4, "vocab_size": 3, "n_embd": 2}"#.utf8))
-        #expect(config == GPTConfig(nCtx: 4, nVocab: 3, nEmbd: 2, nHead: 1, nLayer: 1, layerNormEpsilon: 1e-5))
+        let config = try JSONDecoder().decode(GPTConfig.self, from: Data(#"{"n_positions": 4, "vocab_size": 3, "n_embd": 2, "n_head": 2, "n_layer": 3}"#.utf8))
+        #expect(config == GPTConfig(nCtx: 4, nVocab: 3, nEmbd: 2, nHead: 2, nLayer: 3, layerNormEpsilon: 1e-5))
     }
 
     @Test func roundTrip() throws {

@@ -1,0 +1,133 @@
+import COpenBLAS
+
+/// An LU factorisation with partial pivoting, `P·A = L·U`, of a square matrix:
+/// `factors` holds L below the diagonal (unit diagonal implied) and U on and
+/// above it; row `i` was swapped with row `pivots[i]` (0-based) at step `i`.
+struct LUFactorization {
+    var factors: [Double]
+    var pivots: [Int]
+    let n: Int
+    /// The first exactly-zero pivot, if any (the matrix is singular).
+    var zeroPivot: Int?
+
+    init(_ a: Matrix, backend: Backend) throws {
+        guard a.rows == a.cols else { throw LinearAlgebraError.notSquare(rows: a.rows, cols: a.cols) }
+        n = a.rows
+        factors = a.elements
+        pivots = Array(0..<n)
+        guard n > 0 else { return }
+        switch backend {
+        case .blas:
+            var ipiv = [Int32](repeating: 0, count: n)
+            let info = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, Int32(n), Int32(n), &factors, Int32(n), &ipiv)
+            precondition(info >= 0, "LAPACKE_dgetrf: illegal argument \(-info)")
+            pivots = ipiv.map { Int($0) - 1 }
+            if info > 0 { zeroPivot = Int(info) - 1 }
+        case .swift:
+            factorInSwift()
+        }
+    }
+
+    /// Doolittle elimination with partial pivoting, row-major, in place.
+    private mutating func factorInSwift() {
+        let n = self.n
+        var zero: Int?
+        factors.withUnsafeMutableBufferPointer { a in
+            for k in 0..<n {
+                var p = k
+                for i in (k + 1)..<max(n, k + 1) where abs(a[i * n + k]) > abs(a[p * n + k]) { p = i }
+                pivots[k] = p
+                if p != k { for j in 0..<n { a.swapAt(k * n + j, p * n + j) } }
+                let pivot = a[k * n + k]
+                if pivot == 0 {
+                    if zero == nil { zero = k }
+                    continue
+                }
+                for i in (k + 1)..<max(n, k + 1) {
+                    let l = a[i * n + k] / pivot
+                    a[i * n + k] = l
+                    if l != 0 { for j in (k + 1)..<n { a[i * n + j] -= l * a[k * n + j] } }
+                }
+            }
+        }
+        zeroPivot = zero
+    }
+
+    /// `det(A)`: the product of U's diagonal, negated once per row swap.
+    var determinant: Double {
+        if zeroPivot != nil { return 0 }
+        var d = 1.0
+        for i in 0..<n {
+            d *= factors[i * n + i]
+            if pivots[i] != i { d = -d }
+        }
+        return d
+    }
+
+    /// Solves `A · X = B` for `B` of shape `[n, k]`.
+    func solve(_ b: Matrix, backend: Backend) throws -> Matrix {
+        if let p = zeroPivot { throw LinearAlgebraError.singular(pivot: p) }
+        var x = b.elements
+        let k = b.cols
+        guard n > 0, k > 0 else { return b }
+        switch backend {
+        case .blas:
+            var ipiv = pivots.map { Int32($0 + 1) }
+            var lu = factors
+            let info = LAPACKE_dgetrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int32(n), Int32(k),
+                                      &lu, Int32(n), &ipiv, &x, Int32(k))
+            precondition(info == 0, "LAPACKE_dgetrs: illegal argument \(-info)")
+        case .swift:
+            for i in 0..<n where pivots[i] != i {
+                for j in 0..<k { x.swapAt(i * k + j, pivots[i] * k + j) }
+            }
+            for i in 0..<n {          // L · y = P · b, L unit lower-triangular
+                for p in 0..<i {
+                    let l = factors[i * n + p]
+                    if l != 0 { for j in 0..<k { x[i * k + j] -= l * x[p * k + j] } }
+                }
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) {   // U · x = y
+                for p in (i + 1)..<n {
+                    let u = factors[i * n + p]
+                    if u != 0 { for j in 0..<k { x[i * k + j] -= u * x[p * k + j] } }
+                }
+                let d = factors[i * n + i]
+                for j in 0..<k { x[i * k + j] /= d }
+            }
+        }
+        guard x.allSatisfy(\.isFinite) else { throw LinearAlgebraError.singular(pivot: n - 1) }
+        return Matrix(rows: n, cols: k, elements: x)
+    }
+}
+
+/// Solves `a · x = b` for `x` (`a` is `[n, n]`, `b` is `[n, k]`), by LU with
+/// partial pivoting (LAPACK `dgetrf`/`dgetrs` on ``Backend/blas``).
+///
+/// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)`` if `a` is not square,
+///   ``LinearAlgebraError/shapeMismatch(matrix:rightHandSide:)`` if `b` has the wrong
+///   number of rows, ``LinearAlgebraError/singular(pivot:)`` if `a` is singular.
+public func solve(_ a: Matrix, _ b: Matrix, backend: Backend = .default) throws -> Matrix {
+    guard a.rows == a.cols else { throw LinearAlgebraError.notSquare(rows: a.rows, cols: a.cols) }
+    guard b.rows == a.rows else {
+        throw LinearAlgebraError.shapeMismatch(matrix: a.shapeDescription, rightHandSide: b.shapeDescription)
+    }
+    return try LUFactorization(a, backend: backend).solve(b, backend: backend)
+}
+
+extension Matrix {
+    /// The inverse matrix.
+    ///
+    /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)`` or ``LinearAlgebraError/singular(pivot:)``.
+    public func inverse(backend: Backend = .default) throws -> Matrix {
+        try solve(self, .identity(rows), backend: backend)
+    }
+
+    /// The determinant, from an LU factorisation. A singular matrix has
+    /// determinant exactly 0 (an exact zero pivot), which is returned, not thrown.
+    ///
+    /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``.
+    public func determinant(backend: Backend = .default) throws -> Double {
+        try LUFactorization(self, backend: backend).determinant
+    }
+}

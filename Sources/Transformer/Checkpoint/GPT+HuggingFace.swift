@@ -1,0 +1,162 @@
+import Foundation
+import LinearAlgebra
+
+/// Loading and saving GPT-2 checkpoints in the Hugging Face layout: a directory
+/// with `config.json` and `model.safetensors`. Tensor names come from the one
+/// table, ``GPT/parameterTable``.
+extension GPT {
+    /// The largest `config.json` read, in bytes.
+    static let maxConfigSize = 1 << 20
+
+    /// Loads a Hugging Face GPT-2 directory (`config.json` + `model.safetensors`),
+    /// keeping weight matrices in `weights` (see ``storingWeights(_:)``; an F32,
+    /// F16 or BF16 checkpoint is read straight into `Float` where that is asked for).
+    ///
+    /// Tensor names are `wte.weight`, `wpe.weight`, `h.{i}.ln_1.weight`, …,
+    /// `ln_f.bias`, with or without a `transformer.` prefix. Hugging Face's
+    /// causal-mask buffers (`h.{i}.attn.bias`, `h.{i}.attn.masked_bias`) are
+    /// skipped, and an `lm_head.weight` must equal `wte.weight` (GPT-2 ties them).
+    /// Any other tensor, a layer the config does not have, or a config key asking
+    /// for a GPT-2 variant this library does not implement, is an error.
+    ///
+    /// - Throws: ``CheckpointError`` naming the file (and tensor) for a missing or
+    ///   broken directory, file, tensor or shape.
+    public init(directory: URL, weights: WeightMatrix.Precision = .both) throws {
+        let (config, file) = try GPT.openCheckpoint(directory)
+        try self.init(config: config, safetensors: file, weights: weights)
+    }
+
+    /// The config and the validated (not yet read) weights file of a Hugging Face GPT-2 directory.
+    static func openCheckpoint(_ directory: URL) throws -> (GPTConfig, SafetensorsFile) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw CheckpointError(file: directory.path, "no such model directory", kind: .missing)
+        }
+        guard isDirectory.boolValue else { throw CheckpointError(file: directory.path, "is not a directory", kind: .unreadable) }
+        let configURL = directory.appendingPathComponent("config.json")
+        let config: GPTConfig
+        do {
+            config = try JSONDecoder().decode(GPTConfig.self, from: try readRegularFile(configURL, limit: maxConfigSize))
+        } catch let error as DecodingError {
+            throw CheckpointError(file: configURL.path, ModelError(error).description)
+        } catch let error as ModelError {
+            throw CheckpointError(file: configURL.path, error.description)
+        }
+        return (config, try SafetensorsFile(url: directory.appendingPathComponent("model.safetensors")))
+    }
+
+    /// Builds a model of `config`'s shape from a validated safetensors file,
+    /// keeping weight matrices in `weights`. Every tensor is checked against the
+    /// config before any is read.
+    ///
+    /// - Throws: ``CheckpointError`` naming the tensor for a missing, misshapen,
+    ///   unexpected or unreadable one; ``ModelError`` for an invalid config.
+    public init(config: GPTConfig, safetensors file: SafetensorsFile, weights: WeightMatrix.Precision = .both) throws {
+        try config.validate()
+        let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
+        try GPT.checkTensorNames(file, prefix: prefix, config: config)
+        var model = GPT.skeleton(config)
+        let table = model.parameterTable
+        var matrices: [(name: String, shape: [Int], precision: WeightMatrix.Precision)] = []
+        var vectors: [(name: String, shape: [Int])] = []
+        for entry in table {
+            switch entry.slot {
+            case .embedding: matrices.append((prefix + entry.name, entry.shape, GPT.embeddingPrecision(weights)))
+            case .matrix: matrices.append((prefix + entry.name, entry.shape, weights))
+            case .vector: vectors.append((prefix + entry.name, entry.shape))
+            }
+        }
+        // Both lists are checked (present, of the right shape) before either is read.
+        for (name, shape) in vectors + matrices.map({ ($0.name, $0.shape) }) { try file.check(name, shape: shape) }
+        var loadedMatrices = try file.weightMatrices(matrices)[...], loadedVectors = try file.matrices(vectors)[...]
+        for entry in table {
+            switch entry.slot {
+            case let .embedding(path), let .matrix(path): model[keyPath: path] = loadedMatrices.removeFirst()
+            case let .vector(path): model[keyPath: path] = loadedVectors.removeFirst()
+            }
+        }
+        for head in ["lm_head.weight", prefix + "lm_head.weight"] where file.tensors[head] != nil {
+            guard try file.sameValues(head, prefix + "wte.weight") else {
+                throw CheckpointError(file: file.name, tensor: head, "differs from \(prefix)wte.weight: an untied output head is not implemented (GPT-2 ties it to the token embeddings)")
+            }
+        }
+        try model.validate()
+        self = model
+    }
+
+    /// Refuses a file holding tensors the config does not account for: layers
+    /// past `n_layer`, or names that are not GPT-2's (so that a config that
+    /// under-counts the layers cannot load a different model).
+    private static func checkTensorNames(_ file: SafetensorsFile, prefix: String, config: GPTConfig) throws {
+        let known: Set<String> = ["wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias", "lm_head.weight"]
+        let perLayer: Set<String> = ["ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
+                                     "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias",
+                                     "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
+                                     "attn.bias", "attn.masked_bias"]
+        for name in file.tensors.keys.sorted() {
+            let bare = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
+            if known.contains(bare) && (bare == "lm_head.weight" || name.hasPrefix(prefix)) { continue }
+            let parts = bare.split(separator: ".", maxSplits: 2).map(String.init)
+            if parts.count == 3, parts[0] == "h", let layer = Int(parts[1]), perLayer.contains(parts[2]), name.hasPrefix(prefix) {
+                if (0..<config.nLayer).contains(layer) { continue }
+                throw CheckpointError(file: file.name, tensor: name, "belongs to layer \(layer), but config.n_layer is \(config.nLayer)")
+            }
+            throw CheckpointError(file: file.name, tensor: name, "is not part of a GPT-2 checkpoint")
+        }
+    }
+
+    /// A model of `config`'s full GPT-2 structure with empty weights, for the
+    /// loader to fill through ``parameterTable``.
+    private static func skeleton(_ config: GPTConfig) -> GPT {
+        let linear = Linear(w: Matrix.zeros(rows: 0, cols: 0), b: Matrix.zeros(rows: 1, cols: 0))
+        let norm = LayerNorm(g: .zeros(rows: 1, cols: 0), b: .zeros(rows: 1, cols: 0), eps: config.layerNormEpsilon)
+        let block = TransformerBlock(attn: CausalSelfAttention(cAttn: linear, cProj: linear, nHead: config.nHead),
+                                     mlp: MLP(cFc: linear, cProj: linear), ln1: norm, ln2: norm)
+        return GPT(unchecked: config, wte: linear.w, wpe: linear.w, blocks: Array(repeating: block, count: config.nLayer),
+                   lnF: norm, vocabulary: nil)
+    }
+
+    /// The tensors of this model under their Hugging Face names (no prefix).
+    /// Requires the full GPT-2 structure (layer norms, MLPs and `ln_f`).
+    public func checkpointTensors() throws -> [(name: String, shape: [Int], values: [Double])] {
+        guard lnF != nil else {
+            throw ModelError.invalidValue(field: "ln_f", reason: "the GPT-2 checkpoint layout needs a final layer norm")
+        }
+        if let i = blocks.firstIndex(where: { $0.ln1 == nil || $0.ln2 == nil || $0.mlp == nil }) {
+            throw ModelError.invalidValue(field: "blocks[\(i)]", reason: "the GPT-2 checkpoint layout needs ln_1, ln_2 and mlp")
+        }
+        return parameterTable.map { entry in
+            switch entry.slot {
+            case let .embedding(path), let .matrix(path): return (entry.name, entry.shape, self[keyPath: path].matrix.elements)
+            case let .vector(path): return (entry.name, entry.shape, self[keyPath: path].elements)
+            }
+        }
+    }
+
+    /// Saves this model as a Hugging Face GPT-2 directory (`config.json` and
+    /// `model.safetensors` in `dtype`, F32 or F64), creating the directory.
+    ///
+    /// - Throws: ``ModelError`` when the model lacks part of GPT-2's structure;
+    ///   ``CheckpointError`` (`.unreadable`) when a file cannot be written.
+    public func save(directory: URL, dtype: SafetensorsDType = .F32) throws {
+        let tensors = try checkpointTensors()
+        var config: [String: Any] = [
+            "model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "activation_function": "gelu_new",
+            "n_embd": self.config.nEmbd, "n_head": self.config.nHead, "n_layer": self.config.nLayer,
+            "n_positions": self.config.nCtx, "n_ctx": self.config.nCtx, "vocab_size": self.config.nVocab,
+            "layer_norm_epsilon": self.config.layerNormEpsilon,
+        ]
+        if let inner = self.config.nInner { config["n_inner"] = inner }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+                .write(to: directory.appendingPathComponent("config.json"))
+            try SafetensorsFile.write(tensors, dtype: dtype, metadata: ["format": "pt"],
+                                      to: directory.appendingPathComponent("model.safetensors"))
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            throw CheckpointError(file: directory.path, "cannot write: \((error as NSError).localizedDescription)", kind: .unreadable)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import LinearAlgebra
+
+/// One tensor of a model, under the name a Hugging Face GPT-2 checkpoint gives it.
+public struct Parameter: Sendable, Equatable {
+    /// The checkpoint name, e.g. `h.0.attn.c_attn.weight`.
+    public let name: String
+    /// `[rows, cols]` for a matrix, `[n]` for a bias or a layer norm's gain or bias.
+    public let shape: [Int]
+    /// How the elements are kept: a matrix's ``LinearAlgebra/WeightMatrix/precision``;
+    /// vectors are always `.double`.
+    public let storage: WeightMatrix.Precision
+
+    /// The number of elements.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// The bytes the elements occupy as stored.
+    public var byteCount: Int {
+        switch storage {
+        case .double: return 8 * count
+        case .float32: return 4 * count
+        case .both: return 12 * count
+        }
+    }
+}
+
+extension GPT {
+    /// Every parameter, embeddings first, then each block's, then the final
+    /// layer norm's; only the parts this model has (the hand-set model has no
+    /// layer norms or MLP).
+    public var parameters: [Parameter] {
+        parameterTable.map { entry in
+            switch entry.slot {
+            case let .embedding(path), let .matrix(path):
+                let m = self[keyPath: path]
+                return Parameter(name: entry.name, shape: [m.rows, m.cols], storage: m.precision)
+            case let .vector(path):
+                return Parameter(name: entry.name, shape: [self[keyPath: path].cols], storage: .double)
+            }
+        }
+    }
+
+    /// The number of parameters (embeddings, weights, biases, gains).
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// The bytes the parameters occupy as stored.
+    public var byteCount: Int { parameters.reduce(0) { $0 + $1.byteCount } }
+
+    /// The same model with every weight matrix kept in `precision` (see
+    /// ``LinearAlgebra/WeightMatrix/Precision``): `.double`, `.float32` where
+    /// lossless, or `.both`. With `.both`, the embeddings are kept as `Float`
+    /// alone: they serve row lookups and the one-row logits product, never a GEMM
+    /// that would want `Double`.
+    public func storingWeights(_ precision: WeightMatrix.Precision) -> GPT {
+        var copy = self
+        for entry in parameterTable {
+            switch entry.slot {
+            case let .embedding(path): copy[keyPath: path] = copy[keyPath: path].stored(as: GPT.embeddingPrecision(precision))
+            case let .matrix(path): copy[keyPath: path] = copy[keyPath: path].stored(as: precision)
+            case .vector: break
+            }
+        }
+        return copy
+    }
+
+    /// How embeddings are kept in a model whose matrices are in `precision`.
+    static func embeddingPrecision(_ precision: WeightMatrix.Precision) -> WeightMatrix.Precision {
+        precision == .both ? .float32 : precision
+    }
+
+    /// The one table of Hugging Face GPT-2 tensor names: each tensor of this
+    /// model's parts, the shape its config gives it, and where it lives. Loading,
+    /// saving, ``parameters`` and ``storingWeights(_:)`` all read it.
+    var parameterTable: [ParameterEntry] {
+        let d = config.nEmbd, hidden = config.hiddenSize
+        var table = [ParameterEntry("wte.weight", [config.nVocab, d], .embedding(\.wte)),
+                     ParameterEntry("wpe.weight", [config.nCtx, d], .embedding(\.wpe))]
+        func linear(_ name: String, _ path: WritableKeyPath<GPT, Linear>, _ shape: [Int]) {
+            table += [ParameterEntry(name + ".weight", shape, .matrix(path.appending(path: \.w))),
+                      ParameterEntry(name + ".bias", [shape[1]], .vector(path.appending(path: \.b)))]
+        }
+        func norm(_ name: String, _ path: WritableKeyPath<GPT, LayerNorm>) {
+            table += [ParameterEntry(name + ".weight", [d], .vector(path.appending(path: \.g))),
+                      ParameterEntry(name + ".bias", [d], .vector(path.appending(path: \.b)))]
+        }
+        for (i, block) in blocks.enumerated() {
+            let b: WritableKeyPath<GPT, TransformerBlock> = \.blocks[i]
+            func part<T>(_ path: WritableKeyPath<TransformerBlock, T>) -> WritableKeyPath<GPT, T> { b.appending(path: path) }
+            if block.ln1 != nil { norm("h.\(i).ln_1", part(\.ln1!)) }
+            linear("h.\(i).attn.c_attn", part(\.attn.cAttn), [d, 3 * d])
+            linear("h.\(i).attn.c_proj", part(\.attn.cProj), [d, d])
+            if block.ln2 != nil { norm("h.\(i).ln_2", part(\.ln2!)) }
+            if block.mlp != nil {
+                linear("h.\(i).mlp.c_fc", part(\.mlp!.cFc), [d, hidden])
+                linear("h.\(i).mlp.c_proj", part(\.mlp!.cProj), [hidden, d])
+            }
+        }
+        if lnF != nil { norm("ln_f", \GPT.lnF!) }
+        return table
+    }
+}
+
+/// A row of ``GPT/parameterTable``.
+struct ParameterEntry {
+    /// Where a tensor lives in a ``GPT``.
+    enum Slot {
+        /// `wte` or `wpe`.
+        case embedding(WritableKeyPath<GPT, WeightMatrix>)
+        /// A linear map's weights.
+        case matrix(WritableKeyPath<GPT, WeightMatrix>)
+        /// A bias, gain or layer-norm bias, a `[1, n]` row.
+        case vector(WritableKeyPath<GPT, Matrix>)
+    }
+
+    let name: String
+    let shape: [Int]
+    let slot: Slot
+
+    init(_ name: String, _ shape: [Int], _ slot: Slot) {
+        self.name = name
+        self.shape = shape
+        self.slot = slot
+    }
+}

@@ -1,0 +1,393 @@
+import Foundation
+import LinearAlgebra
+
+/// The element types a safetensors file can declare, with their sizes.
+/// ``SafetensorsFile`` converts the floating-point ones to `Double`.
+public enum SafetensorsDType: String, Sendable, CaseIterable {
+    case BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .BOOL, .U8, .I8: return 1
+        case .I16, .U16, .F16, .BF16: return 2
+        case .I32, .U32, .F32: return 4
+        case .F64, .I64, .U64: return 8
+        }
+    }
+
+    /// Whether ``SafetensorsFile/matrix(_:)`` can read it as `Double`.
+    public var isFloatingPoint: Bool { [.F16, .BF16, .F32, .F64].contains(self) }
+}
+
+/// A safetensors file, read from the format's specification: an 8-byte
+/// little-endian header length, a JSON header mapping each tensor name to
+/// `dtype`, `shape` and `data_offsets` (plus an optional `__metadata__` of
+/// strings), then the tensor bytes.
+///
+/// The file is memory-mapped; every header field is validated before any
+/// tensor is read, and each problem throws a ``CheckpointError`` naming the
+/// file, the tensor and what was wrong. A corrupt or truncated file never
+/// crashes or loads garbage.
+public struct SafetensorsFile {
+    /// One tensor's header entry.
+    public struct TensorInfo: Equatable, Sendable {
+        public let dtype: SafetensorsDType
+        public let shape: [Int]
+        /// Byte range within the data buffer (after the header).
+        public let range: Range<Int>
+        /// The number of elements, the product of `shape`.
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    /// The largest header accepted, in bytes.
+    public static let maxHeaderSize = 100_000_000
+
+    /// The file's name, for messages.
+    public let name: String
+    /// The tensors, by name.
+    public let tensors: [String: TensorInfo]
+    /// The `__metadata__` strings, if any.
+    public let metadata: [String: String]
+    private let source: ByteSource
+    private let bufferStart: Int
+
+    /// Opens and validates `url`. Only the header is read now; each tensor's
+    /// bytes are read when it is asked for, so loading holds at most one
+    /// tensor's raw bytes beside the converted weights.
+    ///
+    /// - Throws: ``CheckpointError``: `.missing` when there is no such file,
+    ///   `.unreadable` when it is not a regular file or cannot be opened,
+    ///   `.malformed` for a bad header.
+    public init(url: URL) throws {
+        _ = try regularFileSize(url)
+        let handle: FileHandle, size: Int
+        do {
+            handle = try FileHandle(forReadingFrom: url)
+            size = Int(try handle.seekToEnd())
+        } catch {
+            throw CheckpointError(file: url.path, "cannot read: \((error as NSError).localizedDescription)", kind: .unreadable)
+        }
+        try self.init(source: .file(handle, size: size), name: url.lastPathComponent)
+    }
+
+    /// Validates a safetensors file already in memory; `name` is used in messages.
+    public init(data: Data, name: String) throws {
+        try self.init(source: .memory(data), name: name)
+    }
+
+    private init(source: ByteSource, name: String) throws {
+        self.name = name
+        let fileSize = source.count
+        func fail(_ tensor: String?, _ reason: String) -> CheckpointError {
+            CheckpointError(file: name, tensor: tensor, reason)
+        }
+        func fail(_ reason: String) -> CheckpointError { CheckpointError(file: name, reason) }
+        guard fileSize >= 8 else { throw fail("file is \(fileSize) bytes, too short for the 8-byte header length") }
+        let headerLength = try source.bytes(0..<8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(Self.maxHeaderSize) else {
+            throw fail("header length \(headerLength) exceeds the \(Self.maxHeaderSize)-byte limit")
+        }
+        guard 8 + Int(headerLength) <= fileSize else {
+            throw fail("header length \(headerLength) runs past the end of the \(fileSize)-byte file (truncated?)")
+        }
+        let headerBytes = try source.bytes(8 ..< 8 + Int(headerLength))
+        guard let object = try? JSONSerialization.jsonObject(with: headerBytes),
+              let header = object as? [String: Any] else {
+            throw fail("header is not a JSON object")
+        }
+        bufferStart = 8 + Int(headerLength)
+        let bufferSize = fileSize - bufferStart
+        var tensors: [String: TensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (key, value) in header {
+            if key == "__metadata__" {
+                guard let m = value as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
+                metadata = m
+                continue
+            }
+            guard let entry = value as? [String: Any] else { throw fail(key, "header entry is not an object") }
+            guard let dtypeName = entry["dtype"] as? String else { throw fail(key, "missing dtype") }
+            guard let dtype = SafetensorsDType(rawValue: dtypeName) else { throw fail(key, "unknown dtype \"\(dtypeName)\"") }
+            guard let shape = Self.integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail(key, "shape must be an array of non-negative integers")
+            }
+            guard let offsets = Self.integers(entry["data_offsets"]), offsets.count == 2 else {
+                throw fail(key, "data_offsets must be two integers [begin, end]")
+            }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bufferSize else {
+                throw fail(key, "data_offsets [\(offsets[0]), \(offsets[1])] are out of range for a \(bufferSize)-byte data buffer")
+            }
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+                return (p, acc.1 || o)
+            }
+            let (bytes, overflow2) = count.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, !overflow2, bytes == offsets[1] - offsets[0] else {
+                throw fail(key, "shape \(shape) of \(dtypeName) needs \(overflow || overflow2 ? "too many" : String(bytes)) bytes, but data_offsets span \(offsets[1] - offsets[0])")
+            }
+            tensors[key] = TensorInfo(dtype: dtype, shape: shape, range: offsets[0] ..< offsets[1])
+        }
+        // The tensors must tile the buffer exactly: no overlaps, no holes.
+        var end = 0
+        for (key, info) in tensors.sorted(by: { ($0.value.range.lowerBound, $0.value.range.upperBound) < ($1.value.range.lowerBound, $1.value.range.upperBound) }) {
+            if info.range.lowerBound < end { throw fail(key, "data_offsets overlap another tensor's bytes") }
+            if info.range.lowerBound > end { throw fail(key, "bytes \(end)..<\(info.range.lowerBound) of the data buffer belong to no tensor") }
+            end = info.range.upperBound
+        }
+        if end != bufferSize { throw fail("bytes \(end)..<\(bufferSize) of the data buffer belong to no tensor") }
+        self.tensors = tensors
+        self.metadata = metadata
+        self.source = source
+    }
+
+    /// Reads a JSON array of integers (NSNumber-backed or Swift).
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var out: [Int] = []
+        for item in array {
+            guard let n = item as? NSNumber, let i = Int(exactly: n.doubleValue) else { return nil }
+            out.append(i)
+        }
+        return out
+    }
+
+    /// A tensor's elements as `Double` (F64, F32, F16 and BF16), in row-major order.
+    public func doubles(_ tensor: String) throws -> [Double] {
+        try elements(tensor, as: Double.self)
+    }
+
+    /// A tensor's elements converted to `E` (exact for `Double`, and for `Float`
+    /// from F32, F16 and BF16), in row-major order.
+    private func elements<E: WeightElement>(_ tensor: String, as: E.Type) throws -> [E] {
+        let info = try self.info(tensor)
+        guard info.dtype.isFloatingPoint else {
+            throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
+        }
+        let count = info.count, size = info.dtype.size
+        let offset = bufferStart + info.range.lowerBound
+        do {
+            return try [E](unsafeUninitializedCapacity: count) { dst, initialized in
+                try source.forEachChunk(offset ..< offset + info.range.count) { raw, byteOffset in
+                    Self.convert(raw, info.dtype, into: dst.baseAddress! + byteOffset / size)
+                }
+                initialized = count
+            }
+        } catch {
+            throw CheckpointError(file: name, tensor: tensor, "cannot read its bytes: \((error as NSError).localizedDescription)",
+                                  kind: .unreadable)
+        }
+    }
+
+    /// A 2-D tensor as a ``LinearAlgebra/WeightMatrix`` in `precision` (see
+    /// ``LinearAlgebra/WeightMatrix/init(_:precision:)``), checked against `shape`.
+    /// F32, F16 and BF16 tensors are read once into `Float`s (exact) and widened
+    /// from there as `precision` asks; F64 tensors keep a `Float` copy only when lossless.
+    public func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision) throws -> WeightMatrix {
+        let info = try self.info(tensor, shape: expected)
+        guard info.shape.count == 2 else {
+            throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
+        }
+        if info.dtype == .F64 {
+            return WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
+        }
+        return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, as: Float.self),
+                            precision: precision)
+    }
+
+    /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`
+    /// (F64 to `Float` rounds: callers only ask for it with `E == Double`).
+    @_specialize(where E == Double)
+    @_specialize(where E == Float)
+    private static func convert<E: WeightElement>(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, into out: UnsafeMutablePointer<E>) {
+        let n = raw.count / dtype.size
+        switch dtype {
+        case .F64:
+            for i in 0..<n { out[i] = E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+        case .F32:
+            for i in 0..<n { out[i] = E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+        case .F16:
+            for i in 0..<n { out[i] = E(half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+        case .BF16:
+            for i in 0..<n { out[i] = E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
+        default:
+            out.initialize(repeating: 0, count: n)
+        }
+    }
+
+    /// IEEE half precision to Double, without relying on `Float16` (absent on some targets).
+    static func half(_ bits: UInt16) -> Double {
+        let sign: Double = bits & 0x8000 != 0 ? -1 : 1
+        let exponent = Int(bits >> 10 & 0x1F), fraction = Double(bits & 0x3FF)
+        switch exponent {
+        case 0: return sign * fraction * 0x1p-24
+        case 31: return fraction == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
+    }
+
+    /// A 1-D tensor as a `[1, n]` row vector or a 2-D tensor as a matrix,
+    /// checked against `shape` when given (`[n]` or `[rows, cols]`).
+    public func matrix(_ tensor: String, shape expected: [Int]? = nil) throws -> Matrix {
+        let info = try self.info(tensor, shape: expected)
+        switch info.shape.count {
+        case 1: return Matrix(rows: 1, cols: info.shape[0], elements: try doubles(tensor))
+        case 2: return Matrix(rows: info.shape[0], cols: info.shape[1], elements: try doubles(tensor))
+        default: throw CheckpointError(file: name, tensor: tensor, "expected a 1-D or 2-D tensor, found shape \(info.shape)")
+        }
+    }
+
+    /// Throws unless `tensor` is present with shape `shape`.
+    func check(_ tensor: String, shape: [Int]) throws {
+        _ = try info(tensor, shape: shape)
+    }
+
+    /// A tensor's header entry, checked against `shape` when given.
+    private func info(_ tensor: String, shape expected: [Int]? = nil) throws -> TensorInfo {
+        guard let info = tensors[tensor] else { throw CheckpointError(file: name, tensor: tensor, "missing") }
+        if let expected, expected != info.shape {
+            throw CheckpointError(file: name, tensor: tensor, "expected shape \(expected), found \(info.shape)")
+        }
+        return info
+    }
+
+    /// Several tensors at once, as by ``matrix(_:shape:)``: all are checked
+    /// (present, of the given shape) before any is read, then they are read on
+    /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
+    public func matrices(_ requests: [(name: String, shape: [Int])]) throws -> [Matrix] {
+        try read(requests, matrix(_:shape:))
+    }
+
+    /// Several 2-D tensors at once, each as by ``weightMatrix(_:shape:precision:)``
+    /// in its own precision, checked and read as by ``matrices(_:)``.
+    public func weightMatrices(_ requests: [(name: String, shape: [Int], precision: WeightMatrix.Precision)]) throws -> [WeightMatrix] {
+        let precisions = Dictionary(requests.map { ($0.name, $0.precision) }, uniquingKeysWith: { a, _ in a })
+        return try read(requests.map { ($0.name, $0.shape) }) { try weightMatrix($0, shape: $1, precision: precisions[$0]!) }
+    }
+
+    /// Whether two tensors hold the same shape and values (compared as
+    /// stored when their dtypes agree, as `Double`s otherwise).
+    public func sameValues(_ a: String, _ b: String) throws -> Bool {
+        let (x, y) = (try info(a), try info(b))
+        guard x.shape == y.shape else { return false }
+        guard x.dtype == y.dtype else { return try doubles(a) == doubles(b) }
+        var equal = true
+        let chunk = 1 << 22
+        var offset = 0
+        while equal && offset < x.range.count {
+            let n = min(chunk, x.range.count - offset)
+            let start = bufferStart + offset
+            equal = try source.bytes(start + x.range.lowerBound ..< start + x.range.lowerBound + n)
+                == source.bytes(start + y.range.lowerBound ..< start + y.range.lowerBound + n)
+            offset += n
+        }
+        return equal
+    }
+
+    /// Checks every request, then reads them with `reader` on
+    /// ``LinearAlgebra/threadCount`` threads, largest first; results in request order.
+    private func read<T>(_ requests: [(name: String, shape: [Int])],
+                         _ reader: (String, [Int]) throws -> T) throws -> [T] {
+        for (name, shape) in requests { _ = try info(name, shape: shape) }
+        let order = requests.indices.sorted { tensors[requests[$0].name]!.range.count > tensors[requests[$1].name]!.range.count }
+        var results = [Result<T, Error>?](repeating: nil, count: requests.count)
+        let workers = max(1, min(threadCount, requests.count))
+        results.withUnsafeMutableBufferPointer { out in
+            parallelFor(workers) { w in
+                for i in stride(from: w, to: order.count, by: workers) {
+                    let r = requests[order[i]]
+                    out[order[i]] = Result { try reader(r.name, r.shape) }
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
+    /// Writes tensors to `url` in the safetensors format as `dtype` (F64 or F32).
+    /// Each entry is a name, a shape and row-major values; the header is padded
+    /// with spaces to a multiple of 8 bytes.
+    public static func write(_ tensors: [(name: String, shape: [Int], values: [Double])],
+                             dtype: SafetensorsDType = .F64, metadata: [String: String] = [:], to url: URL) throws {
+        precondition(dtype == .F64 || dtype == .F32, "SafetensorsFile.write: only F64 and F32 are written, not \(dtype)")
+        var entries: [String] = []
+        var offset = 0
+        for t in tensors {
+            precondition(t.shape.reduce(1, *) == t.values.count, "SafetensorsFile.write: \(t.name) has \(t.values.count) values for shape \(t.shape)")
+            let bytes = t.values.count * dtype.size
+            let name = String(decoding: try JSONSerialization.data(withJSONObject: t.name, options: .fragmentsAllowed), as: UTF8.self)
+            entries.append("\(name):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        if !metadata.isEmpty {
+            let m = String(decoding: try JSONSerialization.data(withJSONObject: metadata, options: .sortedKeys), as: UTF8.self)
+            entries.insert("\"__metadata__\":\(m)", at: 0)
+        }
+        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+        var out = Data(count: 8 + header.count + offset)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt64(header.count).littleEndian, as: UInt64.self)
+            raw.baseAddress!.advanced(by: 8).copyMemory(from: header, byteCount: header.count)
+            var position = 8 + header.count
+            for t in tensors {
+                for x in t.values {
+                    if dtype == .F64 {
+                        raw.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: position, as: UInt64.self)
+                    } else {
+                        raw.storeBytes(of: Float(x).bitPattern.littleEndian, toByteOffset: position, as: UInt32.self)
+                    }
+                    position += dtype.size
+                }
+            }
+        }
+        try out.write(to: url, options: .atomic)
+    }
+}
+
+/// Where a safetensors file's bytes come from: memory, or a file read by range.
+private enum ByteSource {
+    case memory(Data)
+    case file(FileHandle, size: Int)
+
+    var count: Int {
+        switch self {
+        case let .memory(data): return data.count
+        case let .file(_, size): return size
+        }
+    }
+
+    /// The bytes at `range` (which the caller has checked lies within `count`).
+    func bytes(_ range: Range<Int>) throws -> Data {
+        var out = Data(capacity: range.count)
+        try forEachChunk(range) { raw, _ in out.append(contentsOf: raw) }
+        return out
+    }
+
+    /// Calls `body` with consecutive pieces of `range` and each piece's offset
+    /// from the range's start. A file is read 4 MiB at a time into one buffer,
+    /// so no copy of a whole tensor is ever held.
+    func forEachChunk(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer, Int) -> Void) throws {
+        switch self {
+        case let .memory(data):
+            data[data.startIndex + range.lowerBound ..< data.startIndex + range.upperBound].withUnsafeBytes { body($0, 0) }
+        case let .file(handle, _):
+            let chunk = 1 << 22
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunk, max(range.count, 1)), alignment: 16)
+            defer { buffer.deallocate() }
+            var done = 0
+            while done < range.count {
+                let want = min(chunk, range.count - done)
+                var got = 0
+                while got < want {
+                    let n = pread(handle.fileDescriptor, buffer.baseAddress! + got, want - got, off_t(range.lowerBound + done + got))
+                    guard n > 0 else {
+                        throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "short read (the file changed while it was read?)"])
+                    }
+                    got += n
+                }
+                body(UnsafeRawBufferPointer(rebasing: buffer[0..<want]), done)
+                done += want
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import LinearAlgebra
+
+/// A GPT-2-style decoder: token and position embeddings, a stack of
+/// ``TransformerBlock``s, an optional final ``LayerNorm``, and logits against
+/// the (tied) token embeddings.
+///
+/// There is one forward pass, ``forward(_:cache:logits:allPositions:backend:)``:
+/// it walks the blocks' operation models over buffers a ``KVCache`` owns, so
+/// decoding a token allocates nothing; calling the model on tokens runs it over
+/// a fresh cache. Weight matrices are ``LinearAlgebra/WeightMatrix``es, stored
+/// as `Double`, lossless `Float`, or both (``storingWeights(_:)``).
+///
+/// ```swift
+/// let gpt = GPT.handmade
+/// let logits = try gpt([0, 0, 1])      // [3, 2]
+/// ```
+public struct GPT: Sendable, Equatable {
+    /// The hyperparameters.
+    public var config: GPTConfig
+    /// Token embeddings, `[n_vocab, n_embd]`; also the output projection.
+    public var wte: WeightMatrix
+    /// Position embeddings, `[n_ctx, n_embd]`.
+    public var wpe: WeightMatrix
+    /// The transformer blocks, `n_layer` of them.
+    public var blocks: [TransformerBlock]
+    /// The final layer norm, if any (GPT-2 has one; the hand-set model does not).
+    public var lnF: LayerNorm?
+    /// Names of the tokens, for models with a tiny built-in vocabulary.
+    public var vocabulary: [String]?
+    /// The backend this model runs on when a call names none; `nil` follows
+    /// ``LinearAlgebra/Backend/default``. Not part of the JSON.
+    public var backend: Backend?
+
+    /// A model from its parts; throws ``ModelError`` when a shape does not fit the config.
+    public init(config: GPTConfig, wte: WeightMatrix, wpe: WeightMatrix, blocks: [TransformerBlock],
+                lnF: LayerNorm? = nil, vocabulary: [String]? = nil) throws {
+        self.init(unchecked: config, wte: wte, wpe: wpe, blocks: blocks, lnF: lnF, vocabulary: vocabulary)
+        try validate()
+    }
+
+    /// A model from parts the caller checks.
+    init(unchecked config: GPTConfig, wte: WeightMatrix, wpe: WeightMatrix, blocks: [TransformerBlock],
+         lnF: LayerNorm?, vocabulary: [String]?) {
+        self.config = config
+        self.wte = wte
+        self.wpe = wpe
+        self.blocks = blocks
+        self.lnF = lnF
+        self.vocabulary = vocabulary
+    }
+
+    /// Checks every weight's shape against the config.
+    public func validate() throws {
+        try config.validate()
+        let d = config.nEmbd
+        func check(_ field: String, _ rows: Int, _ cols: Int, _ expected: (Int, Int)) throws {
+            if (rows, cols) != expected {
+                throw ModelError.shapeMismatch(field: field, expected: "[\(expected.0), \(expected.1)]", found: "[\(rows), \(cols)]")
+            }
+        }
+        try check("wte", wte.rows, wte.cols, (config.nVocab, d))
+        try check("wpe", wpe.rows, wpe.cols, (config.nCtx, d))
+        if blocks.count != config.nLayer {
+            throw ModelError.invalidValue(field: "blocks", reason: "config.n_layer is \(config.nLayer), found \(blocks.count) blocks")
+        }
+        for (i, block) in blocks.enumerated() {
+            try check("blocks[\(i)].attn.c_attn.w", block.attn.cAttn.w.rows, block.attn.cAttn.w.cols, (d, 3 * d))
+            try check("blocks[\(i)].attn.c_proj.w", block.attn.cProj.w.rows, block.attn.cProj.w.cols, (d, d))
+            if block.attn.nHead != config.nHead {
+                throw ModelError.invalidValue(field: "blocks[\(i)].attn.n_head", reason: "config.n_head is \(config.nHead), found \(block.attn.nHead)")
+            }
+            for (name, norm) in [("ln_1", block.ln1), ("ln_2", block.ln2)] {
+                if let norm { try check("blocks[\(i)].\(name).g", norm.g.rows, norm.g.cols, (1, d)) }
+            }
+            if let mlp = block.mlp {
+                try check("blocks[\(i)].mlp.c_fc.w", mlp.cFc.w.rows, mlp.cFc.w.cols, (d, mlp.cFc.outputSize))
+            }
+        }
+        if let lnF { try check("ln_f.g", lnF.g.rows, lnF.g.cols, (1, d)) }
+        if let vocabulary, vocabulary.count != config.nVocab {
+            throw ModelError.invalidValue(field: "vocabulary", reason: "config.n_vocab is \(config.nVocab), found \(vocabulary.count) names")
+        }
+    }
+
+    /// Throws ``InputError`` unless `tokens` is non-empty, fits the context
+    /// after `start` positions already seen, and holds only valid ids.
+    public func checkInput(_ tokens: [Int], startingAt start: Int = 0) throws {
+        if tokens.isEmpty { throw InputError.empty }
+        if start + tokens.count > config.nCtx {
+            throw InputError.contextOverflow(count: start + tokens.count, context: config.nCtx)
+        }
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.nVocab }) {
+            throw InputError.tokenOutOfRange(token: bad, vocabularySize: config.nVocab)
+        }
+    }
+
+    /// The next-token logits at every position: `[n_seq] -> [n_seq, n_vocab]`
+    /// (the forward pass over a cache sized for these tokens).
+    ///
+    /// - Throws: ``InputError`` for empty input, unknown ids or more tokens than the context.
+    public func callAsFunction(_ tokens: [Int], backend: Backend? = nil) throws -> Matrix {
+        try checkInput(tokens)
+        var logits = Matrix.zeros(rows: tokens.count, cols: config.nVocab)
+        try forward(tokens, cache: KVCache(config: config, capacity: tokens.count), logits: &logits,
+                    allPositions: true, backend: backend)
+        return logits
+    }
+
+    /// Runs `tokens` as the next positions of the sequence in `cache`, appends
+    /// their keys and values, and writes next-token logits into `logits`:
+    /// `[1, n_vocab]` for the last position when `allPositions` is false,
+    /// `[n, n_vocab]` otherwise. `logits` is reshaped only when its shape differs.
+    ///
+    /// - Throws: ``InputError`` for empty input, unknown ids, or more positions
+    ///   than the context or the cache holds (the cache is then unchanged).
+    public func forward(_ tokens: [Int], cache: KVCache, logits: inout Matrix,
+                        allPositions: Bool = false, backend: Backend? = nil) throws {
+        let start = cache.count, n = tokens.count, d = config.nEmbd
+        try checkInput(tokens, startingAt: start)
+        if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
+        precondition(cache.fits(config), "KVCache sized for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model is \(config)")
+        let backend = backend ?? self.backend ?? .default
+        let ws = cache.workspace
+        let x = ws.buffer(.x, n * d)
+        embed(tokens, startPosition: start, into: x)                                  // [n] -> [n, d]
+        for (l, block) in blocks.enumerated() {
+            block.apply(x, rows: n, cache: cache.layer(l), workspace: ws, backend: backend)   // [n, d] -> [n, d]
+        }
+        cache.count = start + n
+
+        let first = allPositions ? 0 : n - 1, rows = n - first
+        let h = ws.buffer(.h, rows * d)
+        lnF.apply(x + first * d, rows: rows, width: d, into: h)                       // [rows, d]
+        if logits.rows != rows || logits.cols != config.nVocab {
+            logits = Matrix.zeros(rows: rows, cols: config.nVocab)
+        }
+        logits.elements.withUnsafeMutableBufferPointer { out in
+            wte.multiply(h, rows: rows, transposed: true, into: out.baseAddress!,
+                         backend: backend)                                             // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
+        }
+    }
+
+    /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`,
+    /// into `x` (`[n, n_embd]`, row-major).
+    private func embed(_ tokens: [Int], startPosition start: Int, into x: UnsafeMutablePointer<Double>) {
+        let d = config.nEmbd
+        for (i, t) in tokens.enumerated() {
+            (x + i * d).update(repeating: 0, count: d)
+            wte.addRow(t, to: x + i * d)
+            wpe.addRow(start + i, to: x + i * d)                                       // x[i] = wte[t] + wpe[start + i]
+        }
+    }
+}

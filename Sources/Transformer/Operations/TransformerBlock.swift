@@ -1,0 +1,95 @@
+import LinearAlgebra
+
+/// A pre-LayerNorm residual block, as in GPT-2:
+/// `x = x + attn(ln_1(x))`, then `x = x + mlp(ln_2(x))`.
+///
+/// The layer norms and the MLP are optional, so an attention-only block (like
+/// the hand-set "aab" model's) is expressible: a missing layer norm is the
+/// identity, a missing MLP skips the second residual step.
+/// JSON: `{"attn": …, "mlp": …, "ln_1": …, "ln_2": …}`.
+public struct TransformerBlock: OperationModel, Equatable {
+    /// The attention sub-layer.
+    public var attn: CausalSelfAttention
+    /// The feed-forward sub-layer, if any.
+    public var mlp: MLP?
+    /// The layer norm before attention, if any.
+    public var ln1: LayerNorm?
+    /// The layer norm before the MLP, if any.
+    public var ln2: LayerNorm?
+
+    /// A block from its parts.
+    public init(attn: CausalSelfAttention, mlp: MLP? = nil, ln1: LayerNorm? = nil, ln2: LayerNorm? = nil) {
+        self.attn = attn
+        self.mlp = mlp
+        self.ln1 = ln1
+        self.ln2 = ln2
+    }
+
+    /// The model width `d`.
+    public var width: Int { attn.width }
+
+    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+        precondition(x.cols == width, "TransformerBlock: input \(x.shapeDescription) does not fit width \(width)")
+        let cache = KVCache(layers: 1, width: width, heads: attn.nHead, capacity: x.rows)   // keys and values of these rows only
+        var y = x                                                                        // [n, d]
+        y.elements.withUnsafeMutableBufferPointer {
+            apply($0.baseAddress!, rows: x.rows, cache: cache.layer(0), workspace: cache.workspace, backend: backend)
+        }
+        return y                                                                         // [n, d]
+    }
+
+    /// The block on `n` rows of the residual stream `x` (`[n, d]`), in place;
+    /// attention sees the `cache.count` earlier positions held in `cache` and
+    /// appends these rows' keys and values.
+    package func apply(_ x: UnsafeMutablePointer<Double>, rows n: Int, cache: KVCache.Layer, workspace ws: Workspace,
+                       backend: Backend) {
+        let d = width
+        let h = ws.buffer(.h, n * d), update = ws.buffer(.update, n * d)
+        ln1.apply(x, rows: n, width: d, into: h)                                        // [n, d]
+        attn.apply(h, rows: n, cache: cache, workspace: ws, into: update, backend: backend)   // [n, d] -> [n, d]
+        add(update, into: x, count: n * d)                                              // x += attn(ln_1(x))
+        guard let mlp else { return }
+        ln2.apply(x, rows: n, width: d, into: h)                                        // [n, d]
+        mlp.apply(h, rows: n, workspace: ws, into: update, backend: backend)            // [n, d] -> [n, d]
+        add(update, into: x, count: n * d)                                              // x += mlp(ln_2(x))
+    }
+
+    private enum CodingKeys: String, CodingKey { case attn, mlp, ln1 = "ln_1", ln2 = "ln_2" }
+
+    public init(from decoder: Decoder) throws {
+        try self.init(from: decoder, defaultHeads: 1)
+    }
+
+    /// Decodes, passing `defaultHeads` to the attention when it has no `n_head`.
+    init(from decoder: Decoder, defaultHeads: Int) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let attn = try CausalSelfAttention(from: c.superDecoder(forKey: .attn), defaultHeads: defaultHeads)
+        self.init(attn: attn,
+                  mlp: try c.decodeIfPresent(MLP.self, forKey: .mlp),
+                  ln1: try c.decodeIfPresent(LayerNorm.self, forKey: .ln1),
+                  ln2: try c.decodeIfPresent(LayerNorm.self, forKey: .ln2))
+        let d = attn.width
+        for (key, norm) in [(CodingKeys.ln1, ln1), (.ln2, ln2)] {
+            if let norm, norm.width != d {
+                throw ModelError.shapeMismatch(field: fieldPath(c.codingPath, key) + ".g", expected: "[\(d)]", found: "[\(norm.width)]")
+            }
+        }
+        if let mlp, mlp.cFc.inputSize != d {
+            throw ModelError.shapeMismatch(field: fieldPath(c.codingPath, CodingKeys.mlp) + ".c_fc.w",
+                                           expected: "[\(d), *]", found: mlp.cFc.w.shapeDescription)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(attn, forKey: .attn)
+        try c.encodeIfPresent(mlp, forKey: .mlp)
+        try c.encodeIfPresent(ln1, forKey: .ln1)
+        try c.encodeIfPresent(ln2, forKey: .ln2)
+    }
+}
+
+/// `x[i] += y[i]` for `i < count`: a residual connection.
+private func add(_ y: UnsafePointer<Double>, into x: UnsafeMutablePointer<Double>, count: Int) {
+    for i in 0..<count { x[i] += y[i] }
+}

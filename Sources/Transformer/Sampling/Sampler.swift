@@ -1,0 +1,75 @@
+import Foundation
+import LinearAlgebra
+
+/// How the next token is chosen from a row of logits.
+///
+/// Greedy when `temperature` is 0; otherwise the logits are divided by the
+/// temperature, optionally cut to the `topK` most likely tokens and to the
+/// smallest set whose probability reaches `topP` (nucleus sampling), and a
+/// token is drawn from what remains. Draws come from a ``SeededGenerator``,
+/// so a run is reproducible from its seed.
+public struct Sampler: Sendable, Equatable {
+    /// 0 for greedy; larger is more random.
+    public var temperature: Double
+    /// Keep only the `topK` most likely tokens (nil: all).
+    public var topK: Int?
+    /// Keep the most likely tokens up to this cumulative probability (nil: all).
+    public var topP: Double?
+
+    /// A sampler; throws ``ModelError/invalidValue(field:reason:)`` for out-of-range settings.
+    public init(temperature: Double = 1, topK: Int? = nil, topP: Double? = nil) throws {
+        guard temperature >= 0, temperature.isFinite else {
+            throw ModelError.invalidValue(field: "temperature", reason: "must be ≥ 0, found \(temperature)")
+        }
+        if let topK, topK < 1 { throw ModelError.invalidValue(field: "top-k", reason: "must be ≥ 1, found \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw ModelError.invalidValue(field: "top-p", reason: "must be in (0, 1], found \(topP)") }
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+    }
+
+    /// Always the most likely token.
+    public static let greedy = try! Sampler(temperature: 0)
+
+    /// Chooses a token from `logits` (one row of `n_vocab` values).
+    ///
+    /// - Throws: ``ModelError/invalidValue(field:reason:)`` when `logits` is
+    ///   empty or holds a NaN or +∞ (which would otherwise pick a token silently).
+    public func sample(_ logits: UnsafeBufferPointer<Double>, using generator: inout SeededGenerator) throws -> Int {
+        if logits.isEmpty { throw ModelError.invalidValue(field: "logits", reason: "no values to choose from") }
+        if let bad = logits.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+            throw ModelError.invalidValue(field: "logits", reason: "\(logits[bad]) at token id \(bad): the model's weights or activations are not finite")
+        }
+        if temperature == 0 || topK == 1 { return Self.argmax(logits) }
+        var order = Array(logits.indices)
+        if topK != nil || topP != nil {
+            order.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        }
+        if let topK { order = Array(order.prefix(topK)) }
+        let m = order.map { logits[$0] }.max()!
+        var weights = order.map { Foundation.exp((logits[$0] - m) / temperature) }
+        let total = weights.reduce(0, +)
+        if let topP {
+            var cumulative = 0.0, keep = weights.count
+            for (i, w) in weights.enumerated() {
+                cumulative += w / total
+                if cumulative >= topP { keep = i + 1; break }
+            }
+            order = Array(order.prefix(keep))
+            weights = Array(weights.prefix(keep))
+        }
+        var u = generator.nextUnit() * weights.reduce(0, +)
+        for (i, w) in weights.enumerated() {
+            u -= w
+            if u < 0 { return order[i] }
+        }
+        return order[order.count - 1]
+    }
+
+    /// The index of the largest value (the first on ties).
+    static func argmax(_ values: UnsafeBufferPointer<Double>) -> Int {
+        var best = 0
+        for i in values.indices where values[i] > values[best] { best = i }
+        return best
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import SwiftAttention
+import TestSupport
+import Testing
+
+@Suite("GPT with weights stored as Double, Float or both")
+struct WeightStorageTests {
+    @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
+    func logitsAndTokensMatchNumPy(backend: Backend, precision: WeightMatrix.Precision) throws {
+        let model = try GPT(directory: tinyDirectory, weights: precision)
+        var logits = Matrix.zeros(rows: 1, cols: 1)
+        try model.forward(tinyExpected.prompt, cache: KVCache(config: model.config), logits: &logits, allPositions: true, backend: backend)
+        expectClose(logits, tinyExpected.logits, relative: 1e-9, "\(precision) \(backend)")
+        expectClose(try model(tinyExpected.prompt, backend: backend), tinyExpected.logits, relative: 1e-9, "\(precision) \(backend)")
+        let g = try model.generate(tinyExpected.prompt, maxNewTokens: tinyExpected.greedy.count, backend: backend)
+        #expect(g.newTokens == tinyExpected.greedy)
+    }
+
+    @Test(arguments: WeightMatrix.Precision.allCases)
+    func storageAndSize(precision: WeightMatrix.Precision) throws {
+        let model = try GPT(directory: tinyDirectory, weights: precision)
+        let converted = tiny.storingWeights(precision)
+        #expect(model == converted)
+        #expect(model.parameterCount == tinyExpected.parameter_count)
+        let matrices = model.parameters.filter { $0.shape.count == 2 }
+        // The tiny checkpoint is F32, so every matrix has a Float copy unless Double was asked for.
+        #expect(matrices.count == 10 && matrices.filter { $0.storage != .double }.count == (precision == .double ? 0 : 10))
+        #expect(model.wte.precision == (precision == .double ? .double : .float32))
+        #expect(matrices.dropFirst(2).allSatisfy { $0.storage == precision })
+        #expect(model.wte.matrix == tiny.wte.matrix && model.blocks[0].attn.cAttn.w.matrix == tiny.blocks[0].attn.cAttn.w.matrix)
+        #expect(model.byteCount == model.parameters.reduce(0) { $0 + $1.byteCount })
+    }
+
+    @Test func parameterListing() throws {
+        let names = tiny.parameters.map(\.name)
+        #expect(names.prefix(4) == ["wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.ln_1.bias"])
+        #expect(names.last == "ln_f.bias" && names.count == 2 + 2 * 12 + 2)
+        #expect(tiny.parameters.first { $0.name == "h.1.mlp.c_fc.weight" }?.shape == [64, 256])
+        #expect(tiny.parameters.first { $0.name == "h.1.mlp.c_fc.bias" }?.shape == [256])
+        // The hand-set model has no layer norms or MLP: only what it has is listed.
+        #expect(GPT.handmade.parameters.map(\.name) == ["wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.0.attn.c_attn.bias",
+                                                        "h.0.attn.c_proj.weight", "h.0.attn.c_proj.bias"])
+        #expect(GPT.handmade.parameterCount == 2 * 8 + 5 * 8 + 8 * 24 + 24 + 8 * 8 + 8)
+    }
+
+    @Test func cachedDecodeEqualsFullRecompute() throws {
+        let model = tiny.storingWeights(.both)
+        let cache = try KVCache(config: model.config)
+        var logits = Matrix.zeros(rows: 1, cols: model.config.nVocab)
+        var tokens = [3, 1, 4]
+        try model.forward(tokens, cache: cache, logits: &logits)
+        for next in [1, 5, 9, 2, 6] {
+            let full = try tiny(tokens)
+            expectClose(logits, full.slicingRows(full.rows - 1 ..< full.rows), relative: 1e-9, "after \(tokens.count) tokens")
+            tokens.append(next)
+            try model.forward([next], cache: cache, logits: &logits)
+        }
+        #expect(throws: InputError.tokenOutOfRange(token: 97, vocabularySize: 97)) { try model.forward([97], cache: cache, logits: &logits) }
+        #expect(throws: InputError.empty) { try model.generate([], maxNewTokens: 2) }
+    }
+
+    /// Past 64 positions, decoding runs the heads side by side: still equal to a recompute.
+    @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
+    func longDecodeEqualsRecompute(backend: Backend, precision: WeightMatrix.Precision) throws {
+        let gpt = try GPT.random(config: GPTConfig(nCtx: 96, nVocab: 50, nEmbd: 32, nHead: 4, nLayer: 2), seed: 5)
+        let model = gpt.storingWeights(precision)
+        let cache = try KVCache(config: gpt.config)
+        var logits = Matrix.zeros(rows: 1, cols: 50)
+        var tokens = (0..<60).map { ($0 * 7) % 50 }
+        try model.forward(tokens, cache: cache, logits: &logits, backend: backend)
+        for next in [3, 14, 15, 9, 26, 5, 35, 8] {
+            tokens.append(next)
+            try model.forward([next], cache: cache, logits: &logits, backend: backend)
+            let full = try gpt(tokens, backend: backend)
+            expectClose(logits, full.slicingRows(full.rows - 1 ..< full.rows), relative: 1e-9, "after \(tokens.count) tokens")
+        }
+    }
+
+    /// An F64 checkpoint of values that are not Floats keeps them as Double whatever is asked.
+    @Test func inexactWeightsStayDouble() throws {
+        var model = tiny
+        var w = model.blocks[0].attn.cAttn.w.matrix
+        w[0, 0] = 0.1
+        model.blocks[0].attn.cAttn.w = WeightMatrix(w)
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try model.save(directory: dir, dtype: .F64)
+        let loaded = try GPT(directory: dir, weights: .float32)
+        #expect(loaded.blocks[0].attn.cAttn.w.precision == .double)
+        #expect(loaded.parameters.filter { $0.shape.count == 2 && $0.storage == .float32 }.count == 9)
+        expectClose(try loaded([1, 2, 3]), try model([1, 2, 3]), relative: 1e-9)
+    }
+}
