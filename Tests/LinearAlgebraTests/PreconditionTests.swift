@@ -20,4 +20,13 @@ struct PreconditionTests {
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(stderr.contains("[2, 2]") && stderr.contains("[3, 1]"), "stderr was: \(stderr)")
     }
+
+    @Test func impossibleShapesStopInsteadOfCorruptingMemory() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let m = Matrix.zeros(rows: 1 << 31, cols: 1 << 31)
+            print(m.rows)
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("[2147483648, 2147483648] has more elements than memory can address"), "stderr was: \(stderr)")
+    }
 }

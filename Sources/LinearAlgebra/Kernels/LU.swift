@@ -7,14 +7,28 @@ struct LUFactorization {
     var factors: [Double]
     var pivots: [Int]
     let n: Int
+    /// `‖A‖₁`, the largest column sum of absolute values, for the condition estimate.
+    let norm1: Double
     /// The first exactly-zero pivot, if any (the matrix is singular).
     var zeroPivot: Int?
 
+    /// Factors `a`.
+    ///
+    /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``, or
+    ///   ``LinearAlgebraError/notFinite`` when an element is NaN or infinite.
     init(_ a: Matrix, backend: Backend) throws {
         guard a.rows == a.cols else { throw LinearAlgebraError.notSquare(rows: a.rows, cols: a.cols) }
+        guard a.elements.allSatisfy(\.isFinite) else { throw LinearAlgebraError.notFinite }
         n = a.rows
         factors = a.elements
         pivots = Array(0..<n)
+        var norm = 0.0
+        for c in 0..<n {
+            var sum = 0.0
+            for r in 0..<n { sum += abs(factors[r * n + c]) }
+            norm = max(norm, sum)
+        }
+        norm1 = norm
         guard n > 0 else { return }
         switch backend {
         case .blas:
@@ -64,9 +78,68 @@ struct LUFactorization {
         return d
     }
 
+    /// An estimate of the reciprocal condition number in the 1-norm,
+    /// `1 / (‖A‖₁ ‖A⁻¹‖₁)`: LAPACK's `dgecon` on ``Backend/blas``; on
+    /// ``Backend/swift``, Hager's estimate of `‖A⁻¹‖₁` (the method `dgecon` refines)
+    /// from a few solves with the factors. 0 for an exactly singular matrix.
+    func reciprocalCondition(backend: Backend) -> Double {
+        if zeroPivot != nil { return 0 }
+        if n == 0 || norm1 == 0 { return n == 0 ? 1 : 0 }
+        switch backend {
+        case .blas:
+            var rcond = 0.0, lu = factors
+            let info = LAPACKE_dgecon(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), Int32(n), &lu, Int32(n), norm1, &rcond)
+            precondition(info == 0, "LAPACKE_dgecon: illegal argument \(-info)")
+            return rcond
+        case .swift:
+            var x = [Double](repeating: 1 / Double(n), count: n), estimate = 0.0
+            for _ in 0..<5 {
+                let y = solveInSwift(x, transposed: false)                      // y = A⁻¹ x
+                estimate = y.reduce(0) { $0 + abs($1) }
+                let z = solveInSwift(y.map { $0 < 0 ? -1 : 1 }, transposed: true)   // z = A⁻ᵀ sign(y)
+                let j = z.indices.max { abs(z[$0]) < abs(z[$1]) }!
+                if abs(z[j]) <= zip(z, x).reduce(0) { $0 + $1.0 * $1.1 } { break }
+                x = [Double](repeating: 0, count: n)
+                x[j] = 1
+            }
+            return estimate.isFinite ? 1 / (norm1 * estimate) : 0
+        }
+    }
+
+    /// `A⁻¹ b` (or `A⁻ᵀ b`) for one vector, from the factors, in Swift.
+    private func solveInSwift(_ b: [Double], transposed: Bool) -> [Double] {
+        var x = b
+        if !transposed {
+            for i in 0..<n where pivots[i] != i { x.swapAt(i, pivots[i]) }             // P b
+            for i in 0..<n { for p in 0..<i { x[i] -= factors[i * n + p] * x[p] } }     // L y = P b
+            for i in stride(from: n - 1, through: 0, by: -1) {                          // U x = y
+                for p in (i + 1)..<n { x[i] -= factors[i * n + p] * x[p] }
+                x[i] /= factors[i * n + i]
+            }
+        } else {
+            for i in 0..<n {                                                            // Uᵀ w = b
+                for p in 0..<i { x[i] -= factors[p * n + i] * x[p] }
+                x[i] /= factors[i * n + i]
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) {                          // Lᵀ v = w
+                for p in (i + 1)..<n { x[i] -= factors[p * n + i] * x[p] }
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) where pivots[i] != i { x.swapAt(i, pivots[i]) }   // Pᵀ v
+        }
+        return x
+    }
+
     /// Solves `A · X = B` for `B` of shape `[n, k]`.
+    ///
+    /// - Throws: ``LinearAlgebraError/singular(pivot:)`` for an exact zero pivot,
+    ///   ``LinearAlgebraError/illConditioned(reciprocalCondition:)`` when the
+    ///   reciprocal condition estimate is below machine epsilon (the answer
+    ///   would carry no correct digits).
     func solve(_ b: Matrix, backend: Backend) throws -> Matrix {
         if let p = zeroPivot { throw LinearAlgebraError.singular(pivot: p) }
+        guard b.elements.allSatisfy(\.isFinite) else { throw LinearAlgebraError.notFinite }
+        let rcond = reciprocalCondition(backend: backend)
+        if rcond < Double.ulpOfOne { throw LinearAlgebraError.illConditioned(reciprocalCondition: rcond) }
         var x = b.elements
         let k = b.cols
         guard n > 0, k > 0 else { return b }
@@ -96,7 +169,7 @@ struct LUFactorization {
                 for j in 0..<k { x[i * k + j] /= d }
             }
         }
-        guard x.allSatisfy(\.isFinite) else { throw LinearAlgebraError.singular(pivot: n - 1) }
+        guard x.allSatisfy(\.isFinite) else { throw LinearAlgebraError.illConditioned(reciprocalCondition: rcond) }
         return Matrix(rows: n, cols: k, elements: x)
     }
 }
@@ -106,7 +179,10 @@ struct LUFactorization {
 ///
 /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)`` if `a` is not square,
 ///   ``LinearAlgebraError/shapeMismatch(matrix:rightHandSide:)`` if `b` has the wrong
-///   number of rows, ``LinearAlgebraError/singular(pivot:)`` if `a` is singular.
+///   number of rows, ``LinearAlgebraError/notFinite`` for a NaN or infinite element,
+///   ``LinearAlgebraError/singular(pivot:)`` if `a` is exactly singular and
+///   ``LinearAlgebraError/illConditioned(reciprocalCondition:)`` if it is
+///   singular to working precision (reciprocal condition estimate below 2.2e-16).
 public func solve(_ a: Matrix, _ b: Matrix, backend: Backend = .default) throws -> Matrix {
     guard a.rows == a.cols else { throw LinearAlgebraError.notSquare(rows: a.rows, cols: a.cols) }
     guard b.rows == a.rows else {
@@ -118,7 +194,7 @@ public func solve(_ a: Matrix, _ b: Matrix, backend: Backend = .default) throws 
 extension Matrix {
     /// The inverse matrix.
     ///
-    /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)`` or ``LinearAlgebraError/singular(pivot:)``.
+    /// - Throws: as ``solve(_:_:backend:)``.
     public func inverse(backend: Backend = .default) throws -> Matrix {
         try solve(self, .identity(rows), backend: backend)
     }
@@ -126,8 +202,17 @@ extension Matrix {
     /// The determinant, from an LU factorisation. A singular matrix has
     /// determinant exactly 0 (an exact zero pivot), which is returned, not thrown.
     ///
-    /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``.
+    /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``, ``LinearAlgebraError/notFinite``.
     public func determinant(backend: Backend = .default) throws -> Double {
         try LUFactorization(self, backend: backend).determinant
+    }
+
+    /// An estimate of the reciprocal condition number in the 1-norm,
+    /// `1 / (‖A‖₁ ‖A⁻¹‖₁)`: near 1 for a well-conditioned matrix, 0 for a singular
+    /// one; below about 2.2e-16 (machine epsilon), ``solve(_:_:backend:)`` refuses.
+    ///
+    /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``, ``LinearAlgebraError/notFinite``.
+    public func reciprocalCondition(backend: Backend = .default) throws -> Double {
+        try LUFactorization(self, backend: backend).reciprocalCondition(backend: backend)
     }
 }

@@ -42,11 +42,11 @@ public struct Matrix: Sendable, Equatable {
 
     /// Creates a matrix from its shape and row-major elements.
     ///
-    /// - Precondition: `elements.count == rows * cols`, `rows >= 0`, `cols >= 0`.
+    /// - Precondition: `elements.count == rows * cols`, `rows >= 0`, `cols >= 0`,
+    ///   and `rows * cols` doubles fit in memory's address range.
     public init(rows: Int, cols: Int, elements: [Double]) {
-        precondition(rows >= 0 && cols >= 0, "Matrix: negative shape [\(rows), \(cols)]")
         precondition(
-            elements.count == rows * cols,
+            elements.count == Matrix.elementCount(rows: rows, cols: cols),
             "Matrix: \(elements.count) elements do not fill shape [\(rows), \(cols)]")
         self.rows = rows
         self.cols = cols
@@ -55,7 +55,17 @@ public struct Matrix: Sendable, Equatable {
 
     /// Creates a matrix of the given shape with every element set to `value`.
     public init(rows: Int, cols: Int, repeating value: Double) {
-        self.init(rows: rows, cols: cols, elements: Array(repeating: value, count: rows * cols))
+        self.init(rows: rows, cols: cols, elements: Array(repeating: value, count: Matrix.elementCount(rows: rows, cols: cols)))
+    }
+
+    /// `rows * cols`, stopping the process for a negative shape or one whose
+    /// bytes would not fit in memory's address range.
+    static func elementCount(rows: Int, cols: Int) -> Int {
+        precondition(rows >= 0 && cols >= 0, "Matrix: negative shape [\(rows), \(cols)]")
+        let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
+        precondition(!overflow && count <= Int.max / MemoryLayout<Double>.stride,
+                     "Matrix: shape [\(rows), \(cols)] has more elements than memory can address")
+        return count
     }
 
     /// Creates a matrix from an array of rows, which must all have the same length.
