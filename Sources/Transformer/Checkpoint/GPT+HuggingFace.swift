@@ -66,8 +66,7 @@ extension GPT {
             case .vector: vectors.append((prefix + entry.name, entry.shape))
             }
         }
-        // Both lists are checked (present, of the right shape) before either is read.
-        for (name, shape) in vectors + matrices.map({ ($0.name, $0.shape) }) { try file.check(name, shape: shape) }
+        for entry in table { try file.check(prefix + entry.name, shape: entry.shape) }   // all of them before any is read
         var loadedMatrices = try file.weightMatrices(matrices)[...], loadedVectors = try file.matrices(vectors)[...]
         for entry in table {
             switch entry.slot {

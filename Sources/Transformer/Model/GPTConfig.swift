@@ -41,7 +41,8 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     /// GPT-2 124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens.
     public static let gpt2 = GPTConfig(nCtx: 1024, nVocab: 50257, nEmbd: 768, nHead: 12, nLayer: 12)
 
-    /// The MLP's hidden width: ``nInner``, or 4 × ``nEmbd``.
+    /// The MLP's hidden width: ``nInner``, or 4 × ``nEmbd`` (within ``Limits/nInner``
+    /// whenever ``nEmbd`` is within its limit).
     public var hiddenSize: Int { nInner ?? 4 * nEmbd }
 
     /// The accepted range of every count. Far beyond any GPT-2 (whose largest
@@ -142,7 +143,7 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     public func validate(path: String = "config") throws {
         for (name, value, range) in [("n_ctx", nCtx, Limits.nCtx), ("n_vocab", nVocab, Limits.nVocab),
                                      ("n_embd", nEmbd, Limits.nEmbd), ("n_head", nHead, Limits.nHead),
-                                     ("n_layer", nLayer, Limits.nLayer), ("n_inner", hiddenSize, Limits.nInner)]
+                                     ("n_layer", nLayer, Limits.nLayer), ("n_inner", nInner ?? 1, Limits.nInner)]
         where !range.contains(value) {
             throw ModelError.invalidValue(field: "\(path).\(name)", reason: "must be in \(range.lowerBound)…\(range.upperBound), found \(value)")
         }
