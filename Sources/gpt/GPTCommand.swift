@@ -7,28 +7,61 @@ struct GPTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gpt",
         abstract: "Run GPT-2-style transformers on the CPU (OpenBLAS or pure Swift).",
+        discussion: """
+            Exit codes (BSD sysexits): 0 success; 64 usage (a flag or its value); 65 bad data \
+            (a malformed model file, a token id outside the vocabulary, text the tokenizer cannot take); \
+            66 a missing model directory or file; 74 a file that cannot be read or written.
+            """,
+        version: "0.3.0",
         subcommands: [HandmadeCommand.self, InfoCommand.self, LogitsCommand.self, GenerateCommand.self, CreateRandomCommand.self]
     )
 
-    /// Parses and runs, turning every error into one line on stderr and a
-    /// non-zero exit (help and `--version` still print in full).
+    /// Parses and runs, turning every error into one line on stderr and its
+    /// exit code (help and `--version` still print in full).
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
+            let (code, text) = outcome(of: error)
+            if code == 0 {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            var text = message(for: error)
-            if text.isEmpty { text = "\(error)" }
             let line = text.split(separator: "\n").first.map(String.init) ?? text
             FileHandle.standardError.write(Data("gpt: error: \(line)\n".utf8))
-            Foundation.exit(code == .validationFailure ? 64 : (code.rawValue == 0 ? 1 : code.rawValue))
+            Foundation.exit(code)
         }
     }
+
+    /// The exit code and the message for `error`.
+    static func outcome(of error: Error) -> (code: Int32, message: String) {
+        switch error {
+        case let error as CheckpointError:
+            switch error.kind {
+            case .missing: return (ExitStatus.noInput, error.description)
+            case .malformed: return (ExitStatus.dataError, error.description)
+            case .unreadable: return (ExitStatus.ioError, error.description)
+            }
+        case let error as InputError: return (ExitStatus.dataError, error.description)
+        case let error as ModelError: return (ExitStatus.dataError, error.description)
+        default:
+            let text = message(for: error)
+            return (exitCode(for: error).rawValue, text.isEmpty ? "\(error)" : text)
+        }
+    }
+}
+
+/// The BSD `sysexits` codes the tool uses.
+enum ExitStatus {
+    /// A flag or its value is wrong (ArgumentParser's validation failures are 64 too).
+    static let usage: Int32 = 64
+    /// The input data is wrong: a malformed model file, a token outside the vocabulary.
+    static let dataError: Int32 = 65
+    /// A model directory or file does not exist.
+    static let noInput: Int32 = 66
+    /// A file cannot be read or written.
+    static let ioError: Int32 = 74
 }
 
 /// Options every model command takes.
@@ -36,18 +69,29 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Backend for the matrix products: blas (OpenBLAS) or swift (pure Swift).")
     var backend: Backend = .blas
 
-    @Option(help: "Threads for both backends (default: $SWIFTATTENTION_NUM_THREADS, else all cores).")
+    @Option(parsing: .unconditional,
+            help: "Threads for both backends, 1…\(LinearAlgebra.maxThreadCount) (default: $SWIFTATTENTION_NUM_THREADS, else all cores).")
     var threads: Int?
 
     @Flag(help: "Print machine-readable JSON instead of text.")
     var json = false
 
-    /// Applies the thread setting; throws for a count below 1.
-    func apply() throws {
+    func validate() throws {
         if let threads {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-            LinearAlgebra.threadCount = threads
+            try check(threads, in: 1...LinearAlgebra.maxThreadCount, "--threads")
         }
+    }
+
+    /// Applies the thread setting.
+    func apply() {
+        if let threads { LinearAlgebra.threadCount = threads }
+    }
+}
+
+/// Throws a usage error unless `value` lies in `range`.
+func check<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ flag: String) throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(flag) must be in \(range.lowerBound)…\(range.upperBound), got \(value)")
     }
 }
 

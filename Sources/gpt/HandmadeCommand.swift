@@ -20,7 +20,7 @@ struct HandmadeCommand: ParsableCommand {
     @Option(help: "Complete this text greedily.")
     var complete: String?
 
-    @Option(parsing: .unconditional, help: "How many characters --complete appends.")
+    @Option(parsing: .unconditional, help: "How many characters --complete appends, 0…\(HandmadeCommand.maxNewTokens).")
     var maxNewTokens: Int = 10
 
     @Flag(help: "Score next-character prediction on \"aab\" repeated 10 times, from position 2 on.")
@@ -28,25 +28,27 @@ struct HandmadeCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    /// The most characters `--complete` appends.
+    static let maxNewTokens = 100_000
+
     var model: GPT { GPT.handmade }
     var tokenizer: CharacterTokenizer { .handmade }
 
-    func run() throws {
-        try options.apply()
-        let modes = [text != nil, complete != nil, accuracy].filter { $0 }.count
-        guard modes == 1 else {
+    func validate() throws {
+        guard [text != nil, complete != nil, accuracy].filter({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of: TEXT, --complete TEXT, --accuracy")
         }
-        do {
-            if accuracy {
-                try runAccuracy()
-            } else if let complete {
-                try runCompletion(complete)
-            } else if let text {
-                try runPositions(text)
-            }
-        } catch let error as InputError {
-            throw ValidationError(error.description)
+        try check(maxNewTokens, in: 0...HandmadeCommand.maxNewTokens, "--max-new-tokens")
+    }
+
+    func run() throws {
+        options.apply()
+        if accuracy {
+            try runAccuracy()
+        } else if let complete {
+            try runCompletion(complete)
+        } else if let text {
+            try runPositions(text)
         }
     }
 
@@ -81,7 +83,6 @@ struct HandmadeCommand: ParsableCommand {
     }
 
     func runCompletion(_ prompt: String) throws {
-        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be 0 or more, got \(maxNewTokens)") }
         let tokens = try tokenizer.encode(prompt)
         if tokens.isEmpty { throw InputError.empty }
         let new = try model.greedyContinuation(of: tokens, count: maxNewTokens, backend: options.backend)

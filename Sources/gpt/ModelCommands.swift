@@ -2,19 +2,6 @@ import ArgumentParser
 import Foundation
 import SwiftAttention
 
-/// Runs `body`, rewording the library's errors as one-line validation errors.
-func userFacing<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as CheckpointError {
-        throw ValidationError(error.description)
-    } catch let error as InputError {
-        throw ValidationError(error.description)
-    } catch let error as ModelError {
-        throw ValidationError(error.description)
-    }
-}
-
 /// Seconds elapsed while running `body`.
 func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -36,18 +23,24 @@ struct ModelOptions: ParsableArguments {
     var weights: WeightMatrix.Precision = .both
 
     func load() throws -> (GPT, seconds: Double) {
-        try userFacing { try timed { try GPT(directory: URL(fileURLWithPath: model), weights: weights) } }
+        try timed { try GPT(directory: URL(fileURLWithPath: model), weights: weights) }
     }
 }
 
 /// Parses `15496,11,995` into token ids.
 func parseTokens(_ text: String) throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-    if parts.allSatisfy(\.isEmpty) { throw ValidationError(InputError.empty.description) }
+    if parts.allSatisfy(\.isEmpty) { throw InputError.empty }
     return try parts.map { part in
         guard let id = Int(part) else { throw ValidationError("--tokens: '\(part)' is not a token id (expected comma-separated integers)") }
         return id
     }
+}
+
+/// The count of weight matrices and of those with a `Float` copy.
+func matrixCounts(_ gpt: GPT) -> (float: Int, all: Int) {
+    let matrices = gpt.parameters.filter { $0.shape.count == 2 }
+    return (matrices.filter { $0.storage != .double }.count, matrices.count)
 }
 
 struct InfoCommand: ParsableCommand {
@@ -58,11 +51,9 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.apply()
+        options.apply()
         let (gpt, seconds) = try model.load()
-        let c = gpt.config, params = gpt.parameterCount
-        let matrices = gpt.parameters.filter { $0.shape.count == 2 }
-        let compact = matrices.filter { $0.storage != .double }.count
+        let c = gpt.config, params = gpt.parameterCount, counts = matrixCounts(gpt)
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: model.model)
             .appendingPathComponent("model.safetensors").path)[.size] as? Int) ?? 0
         if options.json {
@@ -70,8 +61,8 @@ struct InfoCommand: ParsableCommand {
                 ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_embd", .int(c.nEmbd)),
                 ("n_ctx", .int(c.nCtx)), ("n_vocab", .int(c.nVocab)), ("layer_norm_epsilon", .number(c.layerNormEpsilon)),
                 ("parameters", .int(params)), ("weight_bytes", .int(params * 8)), ("file_bytes", .int(fileBytes)),
-                ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(compact)),
-                ("matrices", .int(matrices.count)),
+                ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(counts.float)),
+                ("matrices", .int(counts.all)),
                 ("load_seconds", .number(seconds)),
             ]).text)
             return
@@ -86,7 +77,7 @@ struct InfoCommand: ParsableCommand {
             epsilon     \(c.layerNormEpsilon)
             parameters  \(params) (\(String(format: "%.1f", Double(params) / 1e6)) M)
             weights     \(params * 8) bytes as Double (\(String(format: "%.2f", Double(params * 8) / 1e9)) GB); file \(fileBytes) bytes
-            stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(compact) of \(matrices.count) matrices with a Float32 copy
+            stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(counts.float) of \(counts.all) matrices with a Float32 copy
             loaded in   \(String(format: "%.2f", seconds)) s
             """)
     }
@@ -97,22 +88,26 @@ struct LogitsCommand: ParsableCommand {
         commandName: "logits", abstract: "Print the next-token logits at every position of a token sequence.")
 
     @OptionGroup var model: ModelOptions
-    @Option(help: "Comma-separated token ids, e.g. 15496,11,995.")
+    @Option(help: "Comma-separated token ids, e.g. 15496,11,995 (at most the model's context).")
     var tokens: String
-    @Option(help: "In text output, how many of the largest logits to show per position.")
+    @Option(parsing: .unconditional, help: "In text output, how many of the largest logits to show per position, 1…1000.")
     var top: Int = 5
     @OptionGroup var options: RunOptions
 
+    func validate() throws {
+        try check(top, in: 1...1000, "--top")
+    }
+
     func run() throws {
-        try options.apply()
+        options.apply()
         let ids = try parseTokens(tokens)
         let (gpt, _) = try model.load()
-        let logits = try userFacing { try gpt(ids, backend: options.backend) }     // [n, n_vocab]
+        let logits = try gpt(ids, backend: options.backend)                    // [n, n_vocab]
         if options.json {
             print(JSON.logits(tokens: ids, logits).text)
             return
         }
-        let k = max(1, min(top, gpt.config.nVocab))
+        let k = min(top, gpt.config.nVocab)
         let rows = (0..<logits.rows).map { i -> [String] in
             let row = logits[row: i]
             let best = row.indices.sorted { row[$0] > row[$1] }.prefix(k)
@@ -126,35 +121,45 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Continue a token sequence with a KV cache, printing each new token id as it is produced.",
-        discussion: "Timings (load, prefill and decode tokens/s) go to stderr at the end.")
+        discussion: """
+            Timings (load, prefill and decode tokens/s) go to stderr at the end. The model sees the last \
+            n_ctx tokens: past that, each new token re-runs the window (a note on stderr says so).
+            """)
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Comma-separated prompt token ids, e.g. 15496,11.")
     var tokens: String
-    @Option(parsing: .unconditional, help: "How many tokens to generate.")
+    @Option(parsing: .unconditional, help: "How many tokens to generate, 0…\(GenerateCommand.maxNewTokens).")
     var maxNewTokens: Int = 20
-    @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy.")
+    @Option(parsing: .unconditional, help: "Sampling temperature, 0…100; 0 is greedy.")
     var temperature: Double = 0
-    @Option(parsing: .unconditional, help: "Sample only among the K most likely tokens.")
+    @Option(parsing: .unconditional, help: "Sample only among the K most likely tokens (K ≥ 1).")
     var topK: Int?
-    @Option(parsing: .unconditional, help: "Sample only among the most likely tokens up to this cumulative probability.")
+    @Option(parsing: .unconditional, help: "Sample only among the most likely tokens up to this cumulative probability, in (0, 1].")
     var topP: Double?
-    @Option(help: "Seed for sampling (the same seed gives the same tokens).")
+    @Option(parsing: .unconditional, help: "Seed for sampling, 0…\(UInt64.max) (the same seed gives the same tokens).")
     var seed: UInt64 = 0
     @OptionGroup var options: RunOptions
 
+    /// The most tokens one run generates.
+    static let maxNewTokens = 1_000_000
+
+    func validate() throws {
+        try check(maxNewTokens, in: 0...GenerateCommand.maxNewTokens, "--max-new-tokens")
+        try check(temperature, in: 0...100, "--temperature")
+        if let topK { try check(topK, in: 1...Int(Int32.max), "--top-k") }
+        if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
+    }
+
     func run() throws {
-        try options.apply()
+        options.apply()
         let prompt = try parseTokens(tokens)
-        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be 0 or more, got \(maxNewTokens)") }
-        let sampler = try userFacing { try Sampler(temperature: temperature, topK: topK, topP: topP) }
+        let sampler = try Sampler(temperature: temperature, topK: topK, topP: topP)
         let (gpt, loadSeconds) = try model.load()
         let json = options.json
-        let result = try userFacing {
-            try gpt.generate(prompt, maxNewTokens: maxNewTokens, sampler: sampler, seed: seed, backend: options.backend) { token in
-                if !json {
-                    FileHandle.standardOutput.write(Data("\(token) ".utf8))
-                }
+        let result = try gpt.generate(prompt, maxNewTokens: maxNewTokens, sampler: sampler, seed: seed, backend: options.backend) { token in
+            if !json {
+                FileHandle.standardOutput.write(Data("\(token) ".utf8))
             }
         }
         if json {
@@ -169,14 +174,26 @@ struct GenerateCommand: ParsableCommand {
         if prompt.count > gpt.config.nCtx || result.windowRecomputations > 0 {
             FileHandle.standardError.write(Data("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch\n".utf8))
         }
-        let decoded = max(result.newTokens.count - 1, 0)
+        let decoded = max(result.newTokens.count - 1, 0), counts = matrixCounts(gpt)
         let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, weights %@ (%d of %d matrices with Float32)",
-                           loadSeconds, prompt.count, result.prefillSeconds, Double(prompt.count) / max(result.prefillSeconds, 1e-9),
+                           loadSeconds, min(prompt.count, gpt.config.nCtx), result.prefillSeconds,
+                           Double(min(prompt.count, gpt.config.nCtx)) / max(result.prefillSeconds, 1e-9),
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
-                           options.backend.rawValue, LinearAlgebra.threadCount, model.weights.rawValue,
-                           gpt.parameters.filter { $0.shape.count == 2 && $0.storage != .double }.count,
-                           gpt.parameters.filter { $0.shape.count == 2 }.count)
+                           options.backend.rawValue, LinearAlgebra.threadCount, model.weights.rawValue, counts.float, counts.all)
         FileHandle.standardError.write(Data((stats + "\n").utf8))
+    }
+}
+
+/// The shapes `create-random` writes.
+enum RandomShape: String, CaseIterable, ExpressibleByArgument {
+    case gpt2, small, tiny
+
+    var config: GPTConfig {
+        switch self {
+        case .gpt2: return .gpt2
+        case .small: return GPTConfig(nCtx: 256, nVocab: 1000, nEmbd: 256, nHead: 4, nLayer: 2)
+        case .tiny: return GPTConfig(nCtx: 32, nVocab: 97, nEmbd: 64, nHead: 4, nLayer: 2)
+        }
     }
 }
 
@@ -189,23 +206,22 @@ struct CreateRandomCommand: ParsableCommand {
         The shape: gpt2 (124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens), \
         small (2 layers, 4 heads, width 256, context 256, 1000 tokens) or tiny (2 layers, 4 heads, width 64, context 32, 97 tokens).
         """)
-    var shape: String = "gpt2"
-    @Option(help: "The directory to write config.json and model.safetensors (F32) into.")
+    var shape: RandomShape = .gpt2
+    @Option(help: "The directory to write config.json and model.safetensors (F32) into; created if missing.")
     var output: String
-    @Option(help: "Seed for the weights.")
+    @Option(parsing: .unconditional, help: "Seed for the weights, 0…\(UInt64.max).")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        if output.isEmpty { throw ValidationError("--output must name a directory") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("--output \(output) is a file, not a directory")
+        }
+    }
+
     func run() throws {
-        let config: GPTConfig
-        switch shape {
-        case "gpt2": config = .gpt2
-        case "small": config = GPTConfig(nCtx: 256, nVocab: 1000, nEmbd: 256, nHead: 4, nLayer: 2)
-        case "tiny": config = GPTConfig(nCtx: 32, nVocab: 97, nEmbd: 64, nHead: 4, nLayer: 2)
-        default: throw ValidationError("--shape must be gpt2, small or tiny, got '\(shape)'")
-        }
-        let (_, seconds) = try userFacing {
-            try timed { try GPT.random(config: config, seed: seed).save(directory: URL(fileURLWithPath: output)) }
-        }
+        let (_, seconds) = try timed { try GPT.random(config: shape.config, seed: seed).save(directory: URL(fileURLWithPath: output)) }
         FileHandle.standardError.write(Data(String(format: "wrote %@ in %.1f s\n", output, seconds).utf8))
     }
 }

@@ -15,24 +15,43 @@ func executable(_ name: String) -> URL {
 }
 
 /// Runs `gpt` with `arguments`; returns exit status, stdout and stderr.
-func runGPT(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
-    try run(executable("gpt"), arguments, environment: environment)
+func runGPT(_ arguments: [String], environment: [String: String]? = nil, timeout: Double = 120) throws -> (status: Int32, out: String, err: String) {
+    try run(executable("gpt"), arguments, environment: environment, timeout: timeout)
 }
 
-/// Runs a program; returns exit status, stdout and stderr.
-func run(_ program: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+/// Runs a program; returns exit status, stdout and stderr. A program still
+/// running after `timeout` seconds is killed and recorded as a test failure.
+func run(_ program: URL, _ arguments: [String], environment: [String: String]? = nil,
+         timeout: Double = 120) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = program
     process.arguments = arguments
     if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+    let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("gpt-out-\(UUID().uuidString)")
+    let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("gpt-err-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: outFile.path, contents: nil)
+    FileManager.default.createFile(atPath: errFile.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
+    process.standardOutput = try FileHandle(forWritingTo: outFile)
+    process.standardError = try FileHandle(forWritingTo: errFile)
     try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        process.terminate()
+        Issue.record("\(program.lastPathComponent) \(arguments) still running after \(timeout) s: killed")
+    }
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return (process.terminationStatus, try String(contentsOf: outFile, encoding: .utf8), try String(contentsOf: errFile, encoding: .utf8))
+}
+
+/// Expects a failure with exit code `code`, nothing on stdout, and one line on stderr containing `message`.
+func expectFailure(_ r: (status: Int32, out: String, err: String), code: Int32, _ message: String,
+                   sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.status == code, "exit \(r.status), stderr: \(r.err)", sourceLocation: sourceLocation)
+    #expect(r.out.isEmpty, "stdout: \(r.out)", sourceLocation: sourceLocation)
+    #expect(r.err.split(separator: "\n").count == 1, "stderr: \(r.err)", sourceLocation: sourceLocation)
+    #expect(r.err.hasPrefix("gpt: error: ") && r.err.contains(message), "stderr: \(r.err)", sourceLocation: sourceLocation)
 }
 
 @Suite("The gpt command: handmade model")
@@ -79,19 +98,20 @@ struct HandmadeCLITests {
     }
 
     @Test(arguments: [
-        (["handmade", "abc"], "character \"c\" is not in the vocabulary"),
-        (["handmade", ""], "no input tokens"),
-        (["handmade", "--complete", ""], "no input tokens"),
-        (["handmade", "--complete", "aab", "--max-new-tokens", "-1"], "--max-new-tokens must be 0 or more"),
-        (["handmade", "--accuracy", "--threads", "0"], "--threads must be at least 1"),
-        (["handmade", "aab", "--backend", "gpu"], "'gpu' is invalid for '--backend"),
-        (["handmade"], "give exactly one of"),
-    ])
-    func badInput(arguments: [String], message: String) throws {
-        let r = try runGPT(arguments)
-        #expect(r.status != 0)
-        #expect(r.out.isEmpty)
-        #expect(r.err.split(separator: "\n").count == 1, "stderr: \(r.err)")
-        #expect(r.err.contains(message), "stderr: \(r.err)")
+        (["handmade", "abc"], 65, "character \"c\" is not in the vocabulary"),
+        (["handmade", ""], 65, "no input tokens"),
+        (["handmade", "--complete", ""], 65, "no input tokens"),
+        (["handmade", "--complete", "aab", "--max-new-tokens", "-1"], 64, "--max-new-tokens must be in 0…100000, got -1"),
+        (["handmade", "--complete", "aab", "--max-new-tokens", "9223372036854775807"], 64, "--max-new-tokens must be in 0…100000"),
+        (["handmade", "--complete", "aab", "--max-new-tokens", "9223372036854775808"], 64, "--max-new-tokens"),
+        (["handmade", "--accuracy", "--threads", "0"], 64, "--threads must be in 1…"),
+        (["handmade", "--accuracy", "--threads", "-1"], 64, "--threads must be in 1…"),
+        (["handmade", "--accuracy", "--threads", "2147483648"], 64, "--threads must be in 1…"),
+        (["handmade", "aab", "--backend", "gpu"], 64, "'gpu' is invalid for '--backend"),
+        (["handmade"], 64, "give exactly one of"),
+        (["handmade", "aab", "--accuracy"], 64, "give exactly one of"),
+    ] as [([String], Int32, String)])
+    func badInput(arguments: [String], code: Int32, message: String) throws {
+        expectFailure(try runGPT(arguments), code: code, message)
     }
 }

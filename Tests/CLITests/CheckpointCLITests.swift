@@ -29,8 +29,7 @@ struct CheckpointCLITests {
         let text = try runGPT(["info", "--model", tinyModel])
         #expect(text.out.contains("parameters  \(expected.parameter_count)"))
         #expect(text.out.contains("10 of 10 matrices with a Float32 copy"))
-        let bad = try runGPT(["info", "--model", tinyModel, "--weights", "half"])
-        #expect(bad.status != 0 && bad.err.contains("--weights"), "stderr: \(bad.err)")
+        expectFailure(try runGPT(["info", "--model", tinyModel, "--weights", "half"]), code: 64, "--weights")
     }
 
     @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])
@@ -78,7 +77,7 @@ struct CheckpointCLITests {
         #expect(object["n_embd"] as? Int == (shape == "tiny" ? 64 : 256))
         #expect(object["float32_matrices"] as? Int == object["matrices"] as? Int)   // random weights are Float values
         let bad = try runGPT(["create-random", "--shape", "huge", "--output", dir.path])
-        #expect(bad.status != 0 && bad.err.contains("--shape must be gpt2, small or tiny, got 'huge'"), "stderr: \(bad.err)")
+        expectFailure(bad, code: 64, "'huge' is invalid for '--shape")
     }
 
     @Test func samplingIsReproducible() throws {
@@ -94,20 +93,45 @@ struct CheckpointCLITests {
     }
 
     @Test(arguments: [
-        (["generate", "--model", tinyModel, "--tokens", "1,97"], "token id 97 is outside the vocabulary"),
-        (["generate", "--model", tinyModel, "--tokens", ""], "no input tokens"),
-        (["generate", "--model", tinyModel, "--tokens", "1,x"], "'x' is not a token id"),
-        (["generate", "--model", tinyModel, "--tokens", "1", "--max-new-tokens", "-2"], "--max-new-tokens must be 0 or more"),
-        (["generate", "--model", tinyModel, "--tokens", "1", "--top-p", "2"], "top-p: must be in (0, 1]"),
-        (["logits", "--model", "/no/such/model", "--tokens", "1"], "/no/such/model: no such model directory"),
-        (["info", "--model", fixturesDirectory.path], "config.json: missing"),
-        (["logits", "--model", tinyModel, "--tokens", "1", "--threads", "0"], "--threads must be at least 1"),
-    ])
-    func badInput(arguments: [String], message: String) throws {
-        let r = try runGPT(arguments)
-        #expect(r.status != 0)
-        #expect(r.err.split(separator: "\n").count == 1, "stderr: \(r.err)")
-        #expect(r.err.contains(message), "stderr: \(r.err)")
+        (["generate", "--model", tinyModel, "--tokens", "1,97"], 65, "token id 97 is outside the vocabulary"),
+        (["generate", "--model", tinyModel, "--tokens", ""], 65, "no input tokens"),
+        (["generate", "--model", tinyModel, "--tokens", "1,x"], 64, "'x' is not a token id"),
+        (["generate", "--model", tinyModel, "--tokens", "1,99999999999999999999"], 64, "'99999999999999999999' is not a token id"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--max-new-tokens", "-2"], 64, "--max-new-tokens must be in 0…1000000, got -2"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--max-new-tokens", "9223372036854775807"], 64, "--max-new-tokens must be in 0…1000000"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--top-p", "2"], 64, "--top-p must be in (0, 1], got 2.0"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--top-k", "0"], 64, "--top-k must be in 1…"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--temperature", "-1"], 64, "--temperature must be in 0.0…100.0, got -1.0"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--temperature", "nan"], 64, "--temperature must be in 0.0…100.0, got nan"),
+        (["generate", "--model", tinyModel, "--tokens", "1", "--seed", "-1"], 64, "'-1' is invalid for '--seed"),
+        (["logits", "--model", "/no/such/model", "--tokens", "1"], 66, "/no/such/model: no such model directory"),
+        (["logits", "--model", tinyModel, "--tokens", Array(repeating: "1", count: 33).joined(separator: ",")], 65,
+         "33 tokens do not fit the model's context of 32 positions"),
+        (["logits", "--model", tinyModel, "--tokens", "1", "--top", "0"], 64, "--top must be in 1…1000, got 0"),
+        (["info", "--model", fixturesDirectory.path], 66, "config.json: missing"),
+        (["info", "--model", tinyDirectory.appendingPathComponent("config.json").path], 74, "config.json: is not a directory"),
+        (["logits", "--model", tinyModel, "--tokens", "1", "--threads", "0"], 64, "--threads must be in 1…"),
+        (["info", "--model", tinyModel, "--threads", "2147483648"], 64, "--threads must be in 1…"),
+        (["create-random", "--shape", "tiny", "--output", ""], 64, "--output must name a directory"),
+        (["create-random", "--shape", "tiny", "--output", tinyDirectory.appendingPathComponent("config.json").path], 64, "is a file, not a directory"),
+        (["create-random", "--shape", "tiny", "--output", "/proc/swiftattention-test"], 74, "/proc/swiftattention-test: cannot write"),
+    ] as [([String], Int32, String)])
+    func badInput(arguments: [String], code: Int32, message: String) throws {
+        expectFailure(try runGPT(arguments), code: code, message)
+    }
+
+    /// A broken model file is bad data (65); a FIFO in its place is refused at once, not waited on (74).
+    @Test func brokenAndSpecialModelFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftattention-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
+        let weights = dir.appendingPathComponent("model.safetensors")
+        try Data("not a safetensors file".utf8).write(to: weights)
+        expectFailure(try runGPT(["info", "--model", dir.path]), code: 65, "model.safetensors: header length")
+        try FileManager.default.removeItem(at: weights)
+        #expect(mkfifo(weights.path, 0o600) == 0)
+        expectFailure(try runGPT(["info", "--model", dir.path], timeout: 20), code: 74, "model.safetensors: is not a regular file")
     }
 
     /// Past the context the window slides (the model sees the last n_ctx tokens), with a note on stderr.
