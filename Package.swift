@@ -50,8 +50,10 @@ let package = Package(
             ],
             path: "Benchmarks/Bench"
         ),
+        // Loads mutated copies of the test checkpoint (scripts/fuzz; a fixed-seed slice runs in the tests).
+        .executableTarget(name: "Fuzz", dependencies: ["SwiftAttention"], path: "Tests/Fuzz"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "SwiftAttention", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "SwiftAttention", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "Fuzz", "LinearAlgebra", "TestSupport"]),
     ]
 )

@@ -172,3 +172,15 @@ struct BenchCLITests {
         #expect(bad.status != 0)
     }
 }
+
+@Suite("Fuzzing checkpoint loading")
+struct FuzzTests {
+    /// A fixed-seed slice of scripts/fuzz: 2,000 mutated checkpoints, each a model
+    /// or a library error; a crash, a hang or a runaway allocation fails it.
+    @Test func fixedSeedSlice() throws {
+        let r = try run(executable("Fuzz"), ["--cases", "2000", "--seed", "1"], timeout: 120)
+        #expect(r.status == 0, "stderr: \(r.err)")
+        #expect(r.out.hasPrefix("Fuzz: 2000 cases"), "stdout: \(r.out)")
+        #expect(r.out.contains("CheckpointError") && r.out.contains("loaded"), "stdout: \(r.out)")
+    }
+}

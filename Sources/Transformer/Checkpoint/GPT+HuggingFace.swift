@@ -34,14 +34,7 @@ extension GPT {
         }
         guard isDirectory.boolValue else { throw CheckpointError(file: directory.path, "is not a directory", kind: .unreadable) }
         let configURL = directory.appendingPathComponent("config.json")
-        let config: GPTConfig
-        do {
-            config = try JSONDecoder().decode(GPTConfig.self, from: try readRegularFile(configURL, limit: maxConfigSize))
-        } catch let error as DecodingError {
-            throw CheckpointError(file: configURL.path, ModelError(error).description)
-        } catch let error as ModelError {
-            throw CheckpointError(file: configURL.path, error.description)
-        }
+        let config = try GPTConfig(huggingFace: readRegularFile(configURL, limit: maxConfigSize), file: configURL.path)
         return (config, try SafetensorsFile(url: directory.appendingPathComponent("model.safetensors")))
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hyperparameters of a GPT-2-style model.
 ///
 /// JSON keys follow picoGPT (`n_ctx`, `n_vocab`, `n_embd`, `n_head`, `n_layer`,
@@ -124,6 +126,18 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             throw ModelError.invalidValue(field: field(.scale_attn_by_inverse_layer_idx), reason: "true is not implemented")
         }
         try validate(path: path == "(top level)" ? "config" : path)
+    }
+
+    /// Decodes a Hugging Face `config.json`; every problem is a ``CheckpointError``
+    /// naming `file`.
+    public init(huggingFace data: Data, file: String = "config.json") throws {
+        do {
+            self = try JSONDecoder().decode(GPTConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw CheckpointError(file: file, ModelError(error).description)
+        } catch let error as ModelError {
+            throw CheckpointError(file: file, error.description)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
