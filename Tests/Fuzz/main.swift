@@ -11,11 +11,13 @@
 // weight storage; a model that loads runs a forward pass and two generated tokens.
 // Every outcome must be a model or a library error (CheckpointError, ModelError,
 // InputError); anything else is reported. Address space is capped at 8 GiB, so
-// an unbounded allocation crashes, and a watchdog stops a case running over 10 s.
+// an unbounded allocation crashes, and a watchdog stops a case running over 10 s
+// (under a sanitizer: no cap, and 120 s).
 // Cases follow from the seed alone: `--case I --save DIR` writes case I's two
 // files for a closer look. Exit status: 0 all clean, 1 a case ended badly.
 import Foundation
 import SwiftAttention
+import Synchronization
 
 /// The arguments, parsed by hand (no dependency beyond the library).
 struct Arguments {
@@ -61,21 +63,21 @@ func usage(_ problem: String?) -> Never {
 
 // MARK: - What a case is, for the crash report
 
-/// The current case's description, kept as C bytes so a signal handler can write it.
+/// The current case's description: as C bytes for a signal handler to write (only
+/// read at a crash), and under a lock for the watchdog, with when the case started.
 nonisolated(unsafe) var currentCase = [CChar](repeating: 0, count: 512)
-nonisolated(unsafe) var caseStarted = DispatchTime.now().uptimeNanoseconds
-nonisolated(unsafe) var currentDescription = ""
+let current = Mutex((description: "", started: DispatchTime.now().uptimeNanoseconds))
 
 func describe(_ text: String) {
-    currentDescription = text
     let bytes = Array("Fuzz: \(text)\n".utf8.prefix(510)).map { CChar(bitPattern: $0) }
     currentCase.withUnsafeMutableBufferPointer { buffer in
         buffer.update(repeating: 0)
         _ = buffer.update(fromContentsOf: bytes)
     }
-    caseStarted = DispatchTime.now().uptimeNanoseconds
+    current.withLock { $0 = (text, DispatchTime.now().uptimeNanoseconds) }
 }
 
+/// Writes `why` and the current case to stderr and exits with status 1; safe in a signal handler.
 func reportAndExit(_ why: String) -> Never {
     currentCase.withUnsafeBufferPointer { buffer in
         _ = write(2, why, strlen(why))
@@ -224,7 +226,7 @@ func runCase(config: Data, weights: Data, precision: WeightMatrix.Precision) -> 
     } catch is InputError {
         return "InputError"
     } catch {
-        describe(currentDescription + "  -> an error that is not the library's: \(type(of: error)): \(error)")
+        describe(current.withLock { $0.description } + "  -> an error that is not the library's: \(type(of: error)): \(error)")
         reportAndExit("Fuzz: FAILED: ")
     }
 }
@@ -252,16 +254,26 @@ if let index = arguments.only {
     exit(0)
 }
 
-// A crash in a case reports which one; so does a case that runs too long.
-var limit = rlimit(rlim_cur: 8 << 30, rlim_max: 8 << 30)
-setrlimit(Int32(RLIMIT_AS.rawValue), &limit)
+let underSanitizer = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") != nil
+    || dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
+// A crash in a case reports which one; so does a case that runs too long. The
+// address-space cap is left off under a sanitizer, whose shadow memory needs terabytes.
+if !underSanitizer {
+    var limit = rlimit(rlim_cur: 8 << 30, rlim_max: 8 << 30)
+    setrlimit(Int32(RLIMIT_AS.rawValue), &limit)
+}
 for sig in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE] {
     signal(sig) { _ in reportAndExit("Fuzz: CRASHED in ") }
 }
+let hangSeconds: UInt64 = underSanitizer ? 120 : 10
 let watchdog = Thread {
     while true {
         sleep(1)
-        if DispatchTime.now().uptimeNanoseconds - caseStarted > 10_000_000_000 { reportAndExit("Fuzz: HUNG (over 10 s) in ") }
+        let (text, started) = current.withLock { $0 }
+        if DispatchTime.now().uptimeNanoseconds - started > hangSeconds * 1_000_000_000 {
+            FileHandle.standardError.write(Data("Fuzz: HUNG (over \(hangSeconds) s) in \(text)\n".utf8))
+            exit(1)
+        }
     }
 }
 watchdog.start()
