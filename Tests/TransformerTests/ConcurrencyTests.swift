@@ -96,4 +96,14 @@ struct ConcurrencyTests {
         let same = traces.allSatisfy { $0 == traces[0] }
         #expect(same)
     }
+
+    /// Out-of-range thread counts are clamped, never passed on (OpenBLAS takes an Int32).
+    @Test func threadCountIsClamped() {
+        let saved = LinearAlgebra.threadCount
+        defer { LinearAlgebra.threadCount = saved }
+        for (asked, stored) in [(1 << 31, LinearAlgebra.maxThreadCount), (Int.max, LinearAlgebra.maxThreadCount), (0, 1), (-5, 1), (2, 2)] {
+            LinearAlgebra.threadCount = asked
+            #expect(LinearAlgebra.threadCount == stored, "\(asked)")
+        }
+    }
 }
