@@ -44,7 +44,7 @@ struct WeightMatrixTests {
             let w = floatValued(rows: rows, cols: cols, seed: UInt64(rows * cols))
             let weights = WeightMatrix(w, precision: precision)
             for transposed in [false, true] {
-                for m in [1, 3, 70] {
+                for m in [1, 3, 70, 130] {   // 130: past widenFromRows, the widened panels on blas
                     let x = Matrix.random(rows: m, cols: transposed ? cols : rows, seed: 9)
                     let start = Matrix.random(rows: m, cols: transposed ? rows : cols, seed: 10)
                     for beta in [0.0, 1.0] {

@@ -27,9 +27,13 @@ enum SwiftGEMM {
     /// Below this many multiply-adds, one thread does the whole product.
     static let parallelThreshold = 96 * 96 * 96
 
-    static func run(
+    ///
+    /// `B` may hold `Float`s (weights kept as `Float`): they are widened as B is packed.
+    @_specialize(where E == Double)
+    @_specialize(where E == Float)
+    static func run<E: WeightElement>(
         _ A: UnsafePointer<Double>, lda: Int, transposeA: Bool,
-        _ B: UnsafePointer<Double>, ldb: Int, transposeB: Bool,
+        _ B: UnsafePointer<E>, ldb: Int, transposeB: Bool,
         _ C: UnsafeMutablePointer<Double>, ldc: Int, m: Int, n: Int, k: Int,
         alpha: Double, beta: Double, threads: Int, tile: Tile = defaultTile
     ) {
@@ -59,9 +63,9 @@ enum SwiftGEMM {
     }
 
     /// `C += alpha * op(A) · op(B)` on one thread.
-    static func serial(
+    static func serial<E: WeightElement>(
         _ A: UnsafePointer<Double>, _ lda: Int, _ transposeA: Bool,
-        _ B: UnsafePointer<Double>, _ ldb: Int, _ transposeB: Bool,
+        _ B: UnsafePointer<E>, _ ldb: Int, _ transposeB: Bool,
         _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Double, _ mr: Int
     ) {
@@ -128,21 +132,23 @@ enum SwiftGEMM {
     /// Packs a `k × n` block of op(B) into strips of `nr` columns: element
     /// (p, j) of strip s lands at `s*nr*k + p*nr + j`, zero-padded.
     @inline(__always)
-    static func packB(_ B: UnsafePointer<Double>, _ rs: Int, _ cs: Int, _ k: Int, _ n: Int,
+    static func packB<E: WeightElement>(_ B: UnsafePointer<E>, _ rs: Int, _ cs: Int, _ k: Int, _ n: Int,
                       into out: UnsafeMutablePointer<Double>) {
         var s = 0
         while s < n {
             let colsHere = min(nr, n - s)
             let dst = out + s &* k
             if colsHere == nr && cs == 1 {
+                let raw = UnsafeMutableRawPointer(dst)
                 for p in 0..<k {
-                    let src = B + (p &* rs &+ s)
-                    for j in 0..<nr { dst[p &* nr &+ j] = src[j] }
+                    let src = UnsafeRawPointer(B + (p &* rs &+ s))
+                    raw.storeBytes(of: E.load4(src, 0), toByteOffset: p &* 64, as: SIMD4<Double>.self)
+                    raw.storeBytes(of: E.load4(src, 4), toByteOffset: p &* 64 &+ 32, as: SIMD4<Double>.self)
                 }
             } else {
                 for p in 0..<k {
                     for j in 0..<nr {
-                        dst[p &* nr &+ j] = j < colsHere ? B[p &* rs &+ (s &+ j) &* cs] : 0
+                        dst[p &* nr &+ j] = j < colsHere ? Double(B[p &* rs &+ (s &+ j) &* cs]) : 0
                     }
                 }
             }

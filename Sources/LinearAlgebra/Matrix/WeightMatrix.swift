@@ -153,11 +153,12 @@ public struct WeightMatrix: Sendable, Equatable {
     /// `y = x · W + beta · y` (`[m, rows] · [rows, cols] -> [m, cols]`), or with
     /// `transposed`, `y = x · Wᵀ + beta · y` (`[m, cols] · [cols, rows] -> [m, rows]`).
     /// Rows of `x` and `y` are contiguous. One-row products are matrix–vector
-    /// products; `Float` weights use the pure-Swift GEMV on either backend (no
-    /// BLAS multiplies `Float` weights into `Double`s) and, for GEMMs without a
-    /// `Double` copy, are widened a panel at a time into per-thread buffers the
-    /// backend's GEMM then reads. With both copies, GEMVs read the `Float`s and
-    /// GEMMs the `Double`s.
+    /// products. `Float` weights use the pure-Swift GEMV on either backend (no
+    /// BLAS multiplies `Float` weights into `Double`s); for GEMMs without a
+    /// `Double` copy, the pure-Swift GEMM widens them as it packs them, or, on
+    /// ``Backend/blas`` from ``widenFromRows`` rows on, they are widened a panel at
+    /// a time for OpenBLAS. With both copies, GEMVs read the `Float`s and GEMMs
+    /// the `Double`s.
     package func multiply(_ x: UnsafePointer<Double>, rows m: Int, transposed: Bool = false,
                           into y: UnsafeMutablePointer<Double>, beta: Double = 0, backend: Backend = .default) {
         let k = transposed ? cols : rows, n = transposed ? rows : cols
@@ -173,6 +174,9 @@ public struct WeightMatrix: Sendable, Equatable {
                 if m == 1 {
                     SwiftGEMV.run(w: w.baseAddress!, rows: rows, cols: cols, ldw: cols, transposed: transposed,
                                   x: x, incX: 1, y: y, alpha: 1, beta: beta, threads: threads)
+                } else if backend == .swift || m < WeightMatrix.widenFromRows {
+                    SwiftGEMM.run(x, lda: k, transposeA: false, w.baseAddress!, ldb: cols, transposeB: transposed,
+                                  y, ldc: n, m: m, n: n, k: k, alpha: 1, beta: beta, threads: threads)   // widened as packed
                 } else {
                     widenedGEMM(w.baseAddress!, x, m: m, transposed: transposed, y, beta: beta, backend: backend, threads: threads)
                 }
@@ -184,6 +188,12 @@ public struct WeightMatrix: Sendable, Equatable {
         case let .both(d, f): if m == 1 { floats(f) } else { doubles(d) }
         }
     }
+
+    /// From this many rows of `x` on, a product with `Float` weights on ``Backend/blas``
+    /// widens panels of the weights for OpenBLAS; below it, the pure-Swift GEMM
+    /// (which widens each element as it packs it) is faster: GPT-2 prefill of 16
+    /// and 64 tokens ran 10–20 % faster that way, 256 tokens 10 % slower (`bench --filter model`).
+    static let widenFromRows = 128
 
     /// Elements widened per panel (8 MB as `Double`): big enough that OpenBLAS
     /// runs each panel's GEMM at speed on all its threads. (2 MB panels made a
