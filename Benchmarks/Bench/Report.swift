@@ -3,7 +3,7 @@ import Foundation
 /// Renders rows as aligned text tables, one per suite.
 func textReport(_ rows: [Row]) -> String {
     var out: [String] = []
-    for suite in ["gemm", "gemv", "ops", "model"] {
+    for suite in ["gemm", "gemv", "ops", "model", "tokenizer"] {
         let group = rows.filter { $0.suite == suite }
         if group.isEmpty { continue }
         out.append("== \(suite)")
@@ -11,7 +11,7 @@ func textReport(_ rows: [Row]) -> String {
         let cells = group.map { r -> [String] in
             var rate = ""
             if let g = r.gflops { rate = String(format: "%.1f GFLOP/s", g) }
-            if let b = r.gbytesPerSecond { rate = String(format: "%.1f GB/s", b) }
+            if let b = r.gbytesPerSecond { rate = b < 0.1 ? String(format: "%.1f MB/s", b * 1000) : String(format: "%.1f GB/s", b) }
             if let t = r.tokensPerSecond { rate = String(format: "%.1f tok/s", t) }
             let row = [r.name, r.shape, r.backend, String(r.threads), seconds(r.median), seconds(r.min), rate]
             return header.count > 7 ? row + [r.notes.joined(separator: "  ")] : row

@@ -1,6 +1,6 @@
 /// A tokenizer whose tokens are single characters: token `i` is `vocabulary[i]`.
 /// The hand-set model uses `["a", "b"]` (a = 0, b = 1).
-public struct CharacterTokenizer: Sendable, Equatable {
+public struct CharacterTokenizer: Tokenizer, Equatable {
     /// The characters, in token-id order.
     public let vocabulary: [String]
 
@@ -22,13 +22,15 @@ public struct CharacterTokenizer: Sendable, Equatable {
         }
     }
 
-    /// The text of `tokens`.
-    ///
-    /// - Throws: ``InputError/tokenOutOfRange(token:vocabularySize:)`` for an id outside the vocabulary.
-    public func decode(_ tokens: [Int]) throws -> String {
-        try tokens.map { t in
-            guard vocabulary.indices.contains(t) else { throw InputError.tokenOutOfRange(token: t, vocabularySize: vocabulary.count) }
-            return vocabulary[t]
-        }.joined()
+    public func appendBytes(of token: Int, to bytes: inout [UInt8]) throws {
+        guard vocabulary.indices.contains(token) else {
+            throw InputError.tokenOutOfRange(token: token, vocabularySize: vocabulary.count)
+        }
+        bytes.append(contentsOf: vocabulary[token].utf8)
     }
+
+    public var vocabularySize: Int { vocabulary.count }
+
+    /// None: the vocabulary is characters only.
+    public var endOfText: Int? { nil }
 }
