@@ -13,7 +13,8 @@ struct GPTCommand: ParsableCommand {
             66 a missing model directory or file; 74 a file that cannot be read or written.
             """,
         version: "0.3.0",
-        subcommands: [HandmadeCommand.self, InfoCommand.self, LogitsCommand.self, GenerateCommand.self, CreateRandomCommand.self]
+        subcommands: [HandmadeCommand.self, InfoCommand.self, LogitsCommand.self, GenerateCommand.self,
+                      TokenizeCommand.self, DetokenizeCommand.self, CreateRandomCommand.self]
     )
 
     /// Parses and runs, turning every error into one line on stderr and its

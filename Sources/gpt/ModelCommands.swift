@@ -27,6 +27,49 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// Where a command's tokens come from: `--tokens` ids or `--prompt` text.
+struct InputOptions: ParsableArguments {
+    @Option(help: "Comma-separated token ids, e.g. 15496,11,995.")
+    var tokens: String?
+    @Option(help: """
+        Text, tokenized with the model directory's tokenizer (vocab.json + merges.txt, or encoder.json + vocab.bpe);         - reads it from standard input.
+        """)
+    var prompt: String?
+
+    func validate() throws {
+        guard (tokens == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --tokens IDS and --prompt TEXT") }
+    }
+
+    /// The prompt's text (standard input for `-`), if the input is text.
+    func text() throws -> String? {
+        guard let prompt else { return nil }
+        guard prompt == "-" else { return prompt }
+        return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// The token ids: parsed from `--tokens`, or `text` encoded by the tokenizer.
+    func ids(text: String?, tokenizer: () throws -> GPT2Tokenizer) throws -> [Int] {
+        if let text {
+            let ids = try tokenizer().encode(text)
+            if ids.isEmpty { throw InputError.empty }
+            return ids
+        }
+        return try parseTokens(tokens ?? "")
+    }
+}
+
+/// The tokenizer of the model directory `path`.
+func loadTokenizer(_ path: String) throws -> GPT2Tokenizer {
+    try GPT2Tokenizer(directory: URL(fileURLWithPath: path))
+}
+
+/// Throws unless `tokenizer` has exactly the model's vocabulary size (so every id
+/// one produces, the other knows).
+func checkTokenizer(_ tokenizer: GPT2Tokenizer?, fits gpt: GPT, in path: String) throws {
+    guard let tokenizer, tokenizer.vocabularySize != gpt.config.nVocab else { return }
+    throw CheckpointError(file: path, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(gpt.config.nVocab): they do not belong together")
+}
+
 /// Parses `15496,11,995` into token ids.
 func parseTokens(_ text: String) throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -85,11 +128,10 @@ struct InfoCommand: ParsableCommand {
 
 struct LogitsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logits", abstract: "Print the next-token logits at every position of a token sequence.")
+        commandName: "logits", abstract: "Print the next-token logits at every position of a token sequence or a text.")
 
     @OptionGroup var model: ModelOptions
-    @Option(help: "Comma-separated token ids, e.g. 15496,11,995 (at most the model's context).")
-    var tokens: String
+    @OptionGroup var input: InputOptions
     @Option(parsing: .unconditional, help: "In text output, how many of the largest logits to show per position, 1…1000.")
     var top: Int = 5
     @OptionGroup var options: RunOptions
@@ -100,35 +142,41 @@ struct LogitsCommand: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let ids = try parseTokens(tokens)
+        let text = try input.text()
+        let tokenizer = text == nil ? nil : try loadTokenizer(model.model)
+        let ids = try input.ids(text: text) { tokenizer! }
         let (gpt, _) = try model.load()
+        try checkTokenizer(tokenizer, fits: gpt, in: model.model)
         let logits = try gpt(ids, backend: options.backend)                    // [n, n_vocab]
         if options.json {
             print(JSON.logits(tokens: ids, logits).text)
             return
         }
         let k = min(top, gpt.config.nVocab)
+        /// A token as text, for the table (ids only without a tokenizer).
+        func label(_ id: Int) -> String {
+            guard let tokenizer, let t = try? tokenizer.decode([id]) else { return String(id) }
+            return "\(id) \(t.debugDescription)"
+        }
         let rows = (0..<logits.rows).map { i -> [String] in
             let row = logits[row: i]
             let best = row.indices.sorted { row[$0] > row[$1] }.prefix(k)
-            return [String(i), String(ids[i]), best.map { "\($0):\(String(format: "%.4f", row[$0]))" }.joined(separator: " ")]
+            return [String(i), label(ids[i]), best.map { "\(label($0)):\(String(format: "%.4f", row[$0]))" }.joined(separator: " ")]
         }
-        print(Table(header: ["pos", "token", "top \(k) next (id:logit)"], rows: rows).text)
+        print(Table(header: ["pos", "token", "top \(k) next (token:logit)"], rows: rows).text)
     }
 }
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Continue a token sequence with a KV cache, printing each new token id as it is produced.",
+        abstract: "Continue a text or a token sequence with a KV cache, printing what comes as it comes.",
         discussion: """
-            Timings (load, prefill and decode tokens/s) go to stderr at the end. The model sees the last \
-            n_ctx tokens: past that, each new token re-runs the window (a note on stderr says so).
+            With --prompt, prints the prompt and then the continuation as text, each character as soon as its             last byte is generated; with --tokens, each new token id. Generation stops at <|endoftext|> (where             the model directory's tokenizer has it) unless --ignore-eos. Timings (load, prefill and decode             tokens/s) go to stderr at the end. The model sees the last n_ctx tokens: past that, each new token             re-runs the window (a note on stderr says so).
             """)
 
     @OptionGroup var model: ModelOptions
-    @Option(help: "Comma-separated prompt token ids, e.g. 15496,11.")
-    var tokens: String
+    @OptionGroup var input: InputOptions
     @Option(parsing: .unconditional, help: "How many tokens to generate, 0…\(GenerateCommand.maxNewTokens).")
     var maxNewTokens: Int = 20
     @Option(parsing: .unconditional, help: "Sampling temperature, 0…100; 0 is greedy.")
@@ -139,6 +187,8 @@ struct GenerateCommand: ParsableCommand {
     var topP: Double?
     @Option(parsing: .unconditional, help: "Seed for sampling, 0…\(UInt64.max) (the same seed gives the same tokens).")
     var seed: UInt64 = 0
+    @Flag(help: "Keep generating past <|endoftext|>.")
+    var ignoreEos = false
     @OptionGroup var options: RunOptions
 
     /// The most tokens one run generates.
@@ -153,34 +203,95 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let prompt = try parseTokens(tokens)
+        let text = try input.text()
+        // With --tokens the tokenizer is optional (it only says where <|endoftext|> is).
+        let tokenizer: GPT2Tokenizer?
+        do {
+            tokenizer = try loadTokenizer(model.model)
+        } catch let error as CheckpointError where error.kind == .missing && text == nil {
+            tokenizer = nil
+        }
+        let prompt = try input.ids(text: text) { tokenizer! }
         let sampler = try Sampler(temperature: temperature, topK: topK, topP: topP)
         let (gpt, loadSeconds) = try model.load()
+        try checkTokenizer(tokenizer, fits: gpt, in: model.model)
         let json = options.json
-        let result = try gpt.generate(prompt, maxNewTokens: maxNewTokens, sampler: sampler, seed: seed, backend: options.backend) { token in
-            if !json {
-                FileHandle.standardOutput.write(Data("\(token) ".utf8))
+        let stop = ignoreEos ? [] : Set([tokenizer?.endOfText].compactMap { $0 })
+        var stream = tokenizer?.textStream()
+        let out = FileHandle.standardOutput
+        if let text, !json { out.write(Data(text.utf8)) }
+        let result = try gpt.generate(prompt, maxNewTokens: maxNewTokens, sampler: sampler, seed: seed, backend: options.backend,
+                                      stopTokens: stop) { token in
+            guard !json else { return }
+            if text != nil {
+                if !stop.contains(token), let piece = try? stream?.append(token) { out.write(Data(piece.utf8)) }
+            } else {
+                out.write(Data("\(token) ".utf8))
             }
         }
+        let completionTokens = Array(result.newTokens.prefix { !stop.contains($0) })
         if json {
-            print(JSON.object([
-                ("tokens", .ints(result.tokens)), ("new_tokens", .ints(result.newTokens)),
-                ("load_seconds", .number(loadSeconds)), ("prefill_seconds", .number(result.prefillSeconds)),
-                ("decode_seconds", .number(result.decodeSeconds)),
-            ]).text)
+            var fields: [(String, JSON)] = [("tokens", .ints(result.tokens)), ("new_tokens", .ints(result.newTokens))]
+            if let text, let tokenizer {
+                let completion = try tokenizer.decode(completionTokens)
+                fields += [("text", .string(text + completion)), ("completion", .string(completion))]
+            }
+            fields += [("load_seconds", .number(loadSeconds)), ("prefill_seconds", .number(result.prefillSeconds)),
+                       ("decode_seconds", .number(result.decodeSeconds))]
+            print(JSON.object(fields).text)
         } else {
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            out.write(Data(((stream?.finish() ?? "") + "\n").utf8))
+        }
+        if completionTokens.count < result.newTokens.count {
+            FileHandle.standardError.write(Data("gpt: note: stopped at <|endoftext|> after \(result.newTokens.count) tokens (--ignore-eos goes on)\n".utf8))
         }
         if prompt.count > gpt.config.nCtx || result.windowRecomputations > 0 {
             FileHandle.standardError.write(Data("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch\n".utf8))
         }
-        let decoded = max(result.newTokens.count - 1, 0), counts = matrixCounts(gpt)
+        let decoded = max(result.newTokens.count - 1, 0), counts = matrixCounts(gpt), seen = min(prompt.count, gpt.config.nCtx)
         let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, weights %@ (%d of %d matrices with Float32)",
-                           loadSeconds, min(prompt.count, gpt.config.nCtx), result.prefillSeconds,
-                           Double(min(prompt.count, gpt.config.nCtx)) / max(result.prefillSeconds, 1e-9),
+                           loadSeconds, seen, result.prefillSeconds, Double(seen) / max(result.prefillSeconds, 1e-9),
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
                            options.backend.rawValue, LinearAlgebra.threadCount, model.weights.rawValue, counts.float, counts.all)
         FileHandle.standardError.write(Data((stats + "\n").utf8))
+    }
+}
+
+/// `gpt tokenize`: text to ids.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize", abstract: "Print the token ids of a text, comma-separated (as --tokens takes them).")
+
+    @Option(help: "A model directory with vocab.json + merges.txt (or encoder.json + vocab.bpe).")
+    var model: String
+    @Argument(help: "The text; - reads it from standard input.")
+    var text: String
+    @Flag(help: "Print {\"tokens\": [...]}.")
+    var json = false
+
+    func run() throws {
+        let input = text == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : text
+        let ids = try loadTokenizer(model).encode(input)
+        print(json ? JSON.object([("tokens", .ints(ids))]).text : ids.map(String.init).joined(separator: ","))
+    }
+}
+
+/// `gpt detokenize`: ids to text.
+struct DetokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detokenize", abstract: "Print the text of comma-separated token ids.")
+
+    @Option(help: "A model directory with vocab.json + merges.txt (or encoder.json + vocab.bpe).")
+    var model: String
+    @Option(help: "Comma-separated token ids, e.g. 15496,11,995.")
+    var tokens: String
+    @Flag(help: "Print {\"text\": \"...\"}.")
+    var json = false
+
+    func run() throws {
+        let ids = try parseTokens(tokens)
+        let text = try loadTokenizer(model).decode(ids)
+        print(json ? JSON.object([("text", .string(text))]).text : text)
     }
 }
 
