@@ -36,7 +36,8 @@ struct InputOptions: ParsableArguments {
         """)
     var prompt: String?
 
-    func validate() throws {
+    /// Throws unless exactly one of `--tokens` and `--prompt` is given.
+    func requireOne() throws {
         guard (tokens == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --tokens IDS and --prompt TEXT") }
     }
 
@@ -137,6 +138,7 @@ struct LogitsCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func validate() throws {
+        try input.requireOne()
         try check(top, in: 1...1000, "--top")
     }
 
@@ -195,6 +197,7 @@ struct GenerateCommand: ParsableCommand {
     static let maxNewTokens = 1_000_000
 
     func validate() throws {
+        try input.requireOne()
         try check(maxNewTokens, in: 0...GenerateCommand.maxNewTokens, "--max-new-tokens")
         try check(temperature, in: 0...100, "--temperature")
         if let topK { try check(topK, in: 1...Int(Int32.max), "--top-k") }
@@ -297,13 +300,14 @@ struct DetokenizeCommand: ParsableCommand {
 
 /// The shapes `create-random` writes.
 enum RandomShape: String, CaseIterable, ExpressibleByArgument {
-    case gpt2, small, tiny
+    case gpt2, small, tiny, deep
 
     var config: GPTConfig {
         switch self {
         case .gpt2: return .gpt2
         case .small: return GPTConfig(nCtx: 256, nVocab: 1000, nEmbd: 256, nHead: 4, nLayer: 2)
         case .tiny: return GPTConfig(nCtx: 32, nVocab: 97, nEmbd: 64, nHead: 4, nLayer: 2)
+        case .deep: return GPTConfig(nCtx: 128, nVocab: 2048, nEmbd: 96, nHead: 12, nLayer: 12)
         }
     }
 }
@@ -315,7 +319,8 @@ struct CreateRandomCommand: ParsableCommand {
 
     @Option(help: """
         The shape: gpt2 (124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens), \
-        small (2 layers, 4 heads, width 256, context 256, 1000 tokens) or tiny (2 layers, 4 heads, width 64, context 32, 97 tokens).
+        small (2 layers, 4 heads, width 256, context 256, 1000 tokens), tiny (2 layers, 4 heads, width 64, context 32, 97 tokens) \
+        or deep (GPT-2's 12 layers × 12 heads at width 96, context 128, 2048 tokens: the vocabulary size of Models/shakespeare-tiny).
         """)
     var shape: RandomShape = .gpt2
     @Option(help: "The directory to write config.json and model.safetensors (F32) into; created if missing.")

@@ -157,7 +157,7 @@ struct BenchCLITests {
         let r = try run(executable("bench"), ["--quick", "--tiny", "--json"])
         #expect(r.status == 0, "stderr: \(r.err)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
-        #expect(Set(rows.compactMap { $0["suite"] as? String }) == ["gemm", "gemv", "ops", "model"])
+        #expect(Set(rows.compactMap { $0["suite"] as? String }) == ["gemm", "gemv", "ops", "model", "tokenizer"])
         for row in rows {
             for key in ["suite", "name", "backend", "shape"] { #expect(row[key] is String, "\(key) in \(row)") }
             #expect((row["threads"] as? Int ?? 0) > 0)

@@ -116,22 +116,36 @@ public struct GPT: Sendable, Equatable {
     ///   than the context or the cache holds (the cache is then unchanged).
     public func forward(_ tokens: [Int], cache: KVCache, logits: inout Matrix,
                         allPositions: Bool = false, backend: Backend? = nil) throws {
+        try run(tokens, cache: cache, logits: &logits, allPositions: allPositions, backend: backend ?? self.backend ?? .default)
+    }
+
+    /// The forward pass (see ``forward(_:cache:logits:allPositions:backend:)``), reporting
+    /// to `recorder` when there is one (``trace(_:top:backend:)``).
+    func run(_ tokens: [Int], cache: KVCache, logits: inout Matrix, allPositions: Bool, backend: Backend,
+             recorder: TraceRecorder? = nil) throws {
         let start = cache.count, n = tokens.count, d = config.nEmbd
         try checkInput(tokens, startingAt: start)
         if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
         precondition(cache.fits(config), "KVCache sized for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model is \(config)")
-        let backend = backend ?? self.backend ?? .default
         let ws = cache.workspace
         let x = ws.buffer(.x, n * d)
         embed(tokens, startPosition: start, into: x)                                  // [n] -> [n, d]
+        recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
         for (l, block) in blocks.enumerated() {
-            block.apply(x, rows: n, cache: cache.layer(l), workspace: ws, backend: backend)   // [n, d] -> [n, d]
+            block.apply(x, rows: n, cache: cache.layer(l), workspace: ws, backend: backend, recorder: recorder)   // [n, d] -> [n, d]
+            recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
         }
         cache.count = start + n
+        let first = allPositions ? 0 : n - 1
+        unembed(x + first * d, rows: n - first, into: &logits, workspace: ws, backend: backend)   // [rows, d] -> [rows, n_vocab]
+    }
 
-        let first = allPositions ? 0 : n - 1, rows = n - first
-        let h = ws.buffer(.h, rows * d)
-        lnF.apply(x + first * d, rows: rows, width: d, into: h)                       // [rows, d]
+    /// Next-token logits from `rows` rows of the residual stream: the final layer
+    /// norm, then the product with the token embeddings. `logits` is reshaped
+    /// to `[rows, n_vocab]` only when its shape differs.
+    func unembed(_ x: UnsafePointer<Double>, rows: Int, into logits: inout Matrix, workspace ws: Workspace, backend: Backend) {
+        let d = config.nEmbd, h = ws.buffer(.h, rows * d)
+        lnF.apply(x, rows: rows, width: d, into: h)                                   // [rows, d]
         if logits.rows != rows || logits.cols != config.nVocab {
             logits = Matrix.zeros(rows: rows, cols: config.nVocab)
         }

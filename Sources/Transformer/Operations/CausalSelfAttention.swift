@@ -45,8 +45,11 @@ public struct CausalSelfAttention: OperationModel, Equatable {
     /// The heads run side by side (one thread each, on the pure-Swift kernels)
     /// except when decoding one row early in a sequence, where handing two tiny
     /// matrix–vector products to another thread costs about what it saves.
+    ///
+    /// With `patterns` (`[n_head, n, cache.count + n]`), each head's attention
+    /// weights are copied there as well (for a trace).
     package func apply(_ x: UnsafePointer<Double>, rows n: Int, cache: KVCache.Layer, workspace ws: Workspace,
-                       into y: UnsafeMutablePointer<Double>, backend: Backend) {
+                       into y: UnsafeMutablePointer<Double>, backend: Backend, patterns: UnsafeMutablePointer<Double>? = nil) {
         let d = width, hd = headSize, start = cache.count, total = start + n
         precondition(cache.headSize == hd && total <= cache.capacity,
                      "CausalSelfAttention: a cache of \(cache.capacity) positions with head size \(cache.headSize) cannot take \(n) rows after \(start) with head size \(hd)")
@@ -65,7 +68,7 @@ public struct CausalSelfAttention: OperationModel, Equatable {
         let workers = n == 1 && total < 64 ? 1 : min(KernelThreads.current, nHead)
         let blockRows = min(n, HeadAttention.blockRows)
         var job = HeadAttention(qkv: qkv, out: heads, scores: ws.buffer(.scores, workers * blockRows * total),
-                                cache: cache, rows: n, width: d)
+                                cache: cache, rows: n, width: d, patterns: patterns)
         withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, HeadAttention.task) }
         cProj.apply(heads, rows: n, into: y, backend: backend)                        // [n, d] -> [n, d]
     }
@@ -119,6 +122,8 @@ private struct HeadAttention {
     let qkv: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>, scores: UnsafeMutablePointer<Double>
     let cache: KVCache.Layer
     let rows: Int, width: Int
+    /// Where to copy the weights, `[heads, rows, start + rows]`, if anywhere.
+    let patterns: UnsafeMutablePointer<Double>?
 
     static let task: ParallelKernelTask = { job, head, worker in
         job!.assumingMemoryBound(to: HeadAttention.self).pointee.run(head: head, worker: worker)
@@ -140,6 +145,7 @@ private struct HeadAttention {
                 let row = scores + i * seen, visible = start + r0 + i + 1
                 Softmax.apply(row, count: visible)
                 (row + visible).update(repeating: 0, count: seen - visible)
+                if let patterns { (patterns + (head * n + r0 + i) * total).update(from: row, count: seen) }
             }
             Kernels.multiply(scores, lda: seen, transposeA: false, v, ldb: hd, transposeB: false,
                              out + r0 * d + head * hd, ldc: d, m: block, n: hd, k: seen,

@@ -41,16 +41,21 @@ public struct TransformerBlock: OperationModel, Equatable {
     /// The block on `n` rows of the residual stream `x` (`[n, d]`), in place;
     /// attention sees the `cache.count` earlier positions held in `cache` and
     /// appends these rows' keys and values.
+    /// With a `recorder` (a trace), the attention patterns and both updates are copied to it.
     package func apply(_ x: UnsafeMutablePointer<Double>, rows n: Int, cache: KVCache.Layer, workspace ws: Workspace,
-                       backend: Backend) {
-        let d = width
+                       backend: Backend, recorder: TraceRecorder? = nil) {
+        let d = width, total = cache.count + n
         let h = ws.buffer(.h, n * d), update = ws.buffer(.update, n * d)
         ln1.apply(x, rows: n, width: d, into: h)                                        // [n, d]
-        attn.apply(h, rows: n, cache: cache, workspace: ws, into: update, backend: backend)   // [n, d] -> [n, d]
+        let patterns = recorder?.patternBuffer(heads: attn.nHead, rows: n, cols: total)
+        attn.apply(h, rows: n, cache: cache, workspace: ws, into: update, backend: backend, patterns: patterns)   // [n, d] -> [n, d]
+        recorder?.finishAttention(heads: attn.nHead, rows: n, cols: total)
+        recorder?.attentionUpdates.append(SublayerUpdate(TraceRecorder.matrix(update, rows: n, cols: d)))
         add(update, into: x, count: n * d)                                              // x += attn(ln_1(x))
-        guard let mlp else { return }
+        guard let mlp else { recorder?.mlpUpdates.append(nil); return }
         ln2.apply(x, rows: n, width: d, into: h)                                        // [n, d]
         mlp.apply(h, rows: n, workspace: ws, into: update, backend: backend)            // [n, d] -> [n, d]
+        recorder?.mlpUpdates.append(SublayerUpdate(TraceRecorder.matrix(update, rows: n, cols: d)))
         add(update, into: x, count: n * d)                                              // x += mlp(ln_2(x))
     }
 
