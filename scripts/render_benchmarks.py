@@ -136,10 +136,13 @@ def main():
                   "boost clocks can exceed it.", ""]
     lines += ["![GFLOP/s by size](Benchmarks/gemm.svg)", ""]
     titles = {"gemm": "GEMM (`raw` is `cblas_dgemm` called directly on the same buffers)",
+              "sgemm": "SGEMM: the same shapes in `Float` (`raw` is `cblas_sgemm`; peak is twice the double-precision one)",
               "gemv": "GEMV (bytes of the matrix read per second; `memory read` is a plain streaming sum)",
+              "sgemv": "SGEMV: `Float` matrix–vector products (`raw` is `cblas_sgemv`)",
               "ops": "Operations (GPT-2 widths: d = 768, 12 heads)",
-              "model": "GPT-2 124M shapes, random Float-valued weights held as Double (…/double) and as Float (…/float32), in memory"}
-    for suite in ("gemm", "gemv", "ops", "model"):
+              "model": "GPT-2 124M shapes, random Float-valued weights: computed in Double with the weights held as Double (…/f64-double), as Float (…/f64-float32) or both (…/f64-both, the default), and computed in Float (…/f32, `--dtype float32`)"}
+    titles["tokenizer"] = "Tokenizer (GPT-2 byte-level BPE, 1 MB of English)"
+    for suite in ("gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"):
         group = [r for r in rows if r["suite"] == suite]
         if group:
             lines += [f"## {titles[suite]}", ""] + table(group) + [""]

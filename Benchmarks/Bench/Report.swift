@@ -3,7 +3,7 @@ import Foundation
 /// Renders rows as aligned text tables, one per suite.
 func textReport(_ rows: [Row]) -> String {
     var out: [String] = []
-    for suite in ["gemm", "gemv", "ops", "model", "tokenizer"] {
+    for suite in allSuites {
         let group = rows.filter { $0.suite == suite }
         if group.isEmpty { continue }
         out.append("== \(suite)")

@@ -34,38 +34,40 @@ func gemmShapes(_ scale: Scale) -> [(name: String, m: Int, k: Int, n: Int, trans
     }
 }
 
-func gemmSuite(_ ctx: Context) -> [Row] {
+/// Suite `gemm` (`Double`, raw `cblas_dgemm`) or `sgemm` (`Float`, raw `cblas_sgemm`):
+/// the same shapes through ``DenseMatrix/multiply`` on each backend, beside the raw call.
+func gemmSuite<S: MatrixScalar>(_ ctx: Context, _: S.Type) -> [Row] {
+    let suite = S.self == Float.self ? "sgemm" : "gemm"
     var rows: [Row] = []
     for shape in gemmShapes(ctx.scale) {
         let (m, k, n) = (shape.m, shape.k, shape.n)
-        let a = Matrix.random(rows: m, cols: k, seed: 1)
-        let b = shape.transposeB ? Matrix.random(rows: n, cols: k, seed: 2) : Matrix.random(rows: k, cols: n, seed: 2)
-        var c = Matrix.zeros(rows: m, cols: n)
+        let a = DenseMatrix<S>.random(rows: m, cols: k, seed: 1)
+        let b = shape.transposeB ? DenseMatrix<S>.random(rows: n, cols: k, seed: 2) : DenseMatrix<S>.random(rows: k, cols: n, seed: 2)
+        var c = DenseMatrix<S>.zeros(rows: m, cols: n)
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let label = "[\(m), \(k)]·[\(shape.transposeB ? "\(n), \(k)]ᵀ" : "\(k), \(n)]")"
         for t in ctx.threadCounts {
             LinearAlgebra.threadCount = t
-            progress("gemm \(shape.name) \(label) threads \(t)")
-            let peak = nominalPeakGFLOPS(threads: t)
+            progress("\(suite) \(shape.name) \(label) threads \(t)")
+            let peak = nominalPeakGFLOPS(threads: t).map { S.self == Float.self ? 2 * $0 : $0 }
             func row(_ backend: String, _ time: (median: Double, min: Double)) -> Row {
-                var r = Row(suite: "gemm", name: shape.name, backend: backend, threads: t, shape: label,
+                var r = Row(suite: suite, name: shape.name, backend: backend, threads: t, shape: label,
                             median: time.median, min: time.min, gflops: flops / time.median / 1e9)
                 if let peak { r.notes.append(String(format: "%.0f%% of peak", 100 * r.gflops! / peak)) }
                 return r
             }
-            // The raw row: cblas_dgemm on the same buffers, no wrapper, no GEMV routing.
+            // The raw row: cblas_dgemm or cblas_sgemm on the same buffers, no wrapper, no GEMV routing.
             let raw = {
                 a.elements.withUnsafeBufferPointer { pa in
                     b.elements.withUnsafeBufferPointer { pb in
                         c.elements.withUnsafeMutableBufferPointer { pc in
-                            cblas_dgemm(CblasRowMajor, CblasNoTrans, shape.transposeB ? CblasTrans : CblasNoTrans,
-                                        Int32(m), Int32(n), Int32(k), 1, pa.baseAddress, Int32(k),
-                                        pb.baseAddress, Int32(b.cols), 0, pc.baseAddress, Int32(n))
+                            rawGEMM(pa.baseAddress!, pb.baseAddress!, transposeB: shape.transposeB, ldb: b.cols,
+                                    pc.baseAddress!, m: m, n: n, k: k)
                         }
                     }
                 }
             }
-            func ours(_ backend: Backend) { Matrix.multiply(a, b, transposeB: shape.transposeB, into: &c, backend: backend) }
+            func ours(_ backend: Backend) { DenseMatrix<S>.multiply(a, b, transposeB: shape.transposeB, into: &c, backend: backend) }
             // raw and blas interleaved, so the wrapper's cost is measured like with like. The
             // swift runs go separately: OpenBLAS's threads spin for a while after each call and
             // would steal the core a following pure-Swift run wants.
@@ -90,45 +92,117 @@ func gemmSuite(_ ctx: Context) -> [Row] {
     return rows
 }
 
-func gemvSuite(_ ctx: Context) -> [Row] {
-    var rows: [Row] = []
-    let shapes: [(String, Int, Int, Bool)] = ctx.scale == .tiny
+/// `C = A · op(B)` straight through `cblas_sgemm` or `cblas_dgemm`, row-major, contiguous.
+func rawGEMM<S: MatrixScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, transposeB: Bool, ldb: Int,
+                              _ c: UnsafeMutablePointer<S>, m: Int, n: Int, k: Int) {
+    let tb = transposeB ? CblasTrans : CblasNoTrans
+    if S.self == Float.self {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, Int32(m), Int32(n), Int32(k), 1,
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(k),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb), 0,
+                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(n))
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, Int32(m), Int32(n), Int32(k), 1,
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(k),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb), 0,
+                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(n))
+    }
+}
+
+/// The reference for products that stream weights: reading a large array
+/// once (summing it), split across `threads` threads.
+func memoryReadRow(_ ctx: Context, suite: String, threads t: Int) -> Row {
+    let count = ctx.scale == .tiny ? 1 << 16 : 1 << 25
+    let big = [Double](repeating: 1, count: count)
+    progress("\(suite): memory read bandwidth, threads \(t)")
+    let time = big.withUnsafeBufferPointer { p in
+        measure(ctx.effort) {
+            var partial = [Double](repeating: 0, count: t)
+            partial.withUnsafeMutableBufferPointer { out in
+                parallelRanges(count, minimum: 1 << 12) { range in
+                    // Four independent sums, so the adds overlap and the loads set the pace.
+                    let raw = UnsafeRawPointer(p.baseAddress! + range.lowerBound)
+                    var s0 = SIMD4<Double>(), s1 = s0, s2 = s0, s3 = s0
+                    var offset = 0
+                    let end = (range.count / 16) * 128
+                    while offset < end {
+                        s0 += raw.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
+                        s1 += raw.loadUnaligned(fromByteOffset: offset + 32, as: SIMD4<Double>.self)
+                        s2 += raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD4<Double>.self)
+                        s3 += raw.loadUnaligned(fromByteOffset: offset + 96, as: SIMD4<Double>.self)
+                        offset += 128
+                    }
+                    out[range.lowerBound * t / count] += (s0 + s1 + s2 + s3).sum()
+                }
+            }
+            precondition(partial.reduce(0, +) > 0)
+        }
+    }
+    return Row(suite: suite, name: "memory read", backend: "-", threads: t, shape: "\(count * 8 / 1_000_000) MB",
+               median: time.median, min: time.min, gbytesPerSecond: Double(count * 8) / time.median / 1e9)
+}
+
+/// The `gemv` shapes: a decode step's products.
+func gemvShapes(_ scale: Scale) -> [(String, Int, Int, Bool)] {
+    scale == .tiny
         ? [("x·W", 48, 144, false), ("W·x", 97, 48, true)]
         : [("x·W c_attn", 768, 2304, false), ("x·W c_fc", 768, 3072, false),
            ("x·W mlp.c_proj", 3072, 768, false), ("W·x logits", 50257, 768, true)]
-    // The reference: reading a large array once (summing it), split across the threads.
-    let count = ctx.scale == .tiny ? 1 << 16 : 1 << 25
-    let big = [Double](repeating: 1, count: count)
+}
+
+/// Suite `sgemv`: `Float` matrix–vector products through ``DenseMatrix/multiply``
+/// on each backend, beside a raw `cblas_sgemv`, against the memory's read bandwidth.
+func sgemvSuite(_ ctx: Context) -> [Row] {
+    var rows: [Row] = []
     for t in ctx.threadCounts {
         LinearAlgebra.threadCount = t
-        progress("gemv: memory read bandwidth, threads \(t)")
-        let time = big.withUnsafeBufferPointer { p in
-            measure(ctx.effort) {
-                var partial = [Double](repeating: 0, count: t)
-                partial.withUnsafeMutableBufferPointer { out in
-                    parallelRanges(count, minimum: 1 << 12) { range in
-                        // Four independent sums, so the adds overlap and the loads set the pace.
-                        let raw = UnsafeRawPointer(p.baseAddress! + range.lowerBound)
-                        var s0 = SIMD4<Double>(), s1 = s0, s2 = s0, s3 = s0
-                        var offset = 0
-                        let end = (range.count / 16) * 128
-                        while offset < end {
-                            s0 += raw.loadUnaligned(fromByteOffset: offset, as: SIMD4<Double>.self)
-                            s1 += raw.loadUnaligned(fromByteOffset: offset + 32, as: SIMD4<Double>.self)
-                            s2 += raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD4<Double>.self)
-                            s3 += raw.loadUnaligned(fromByteOffset: offset + 96, as: SIMD4<Double>.self)
-                            offset += 128
+        let read = memoryReadRow(ctx, suite: "sgemv", threads: t)
+        rows.append(read)
+        for (name, r, c, transposed) in gemvShapes(ctx.scale) {
+            // As in `gemv`: enough matrices to overflow the caches, time per product reported.
+            let copies = ctx.scale == .tiny ? 2 : max(1, (1 << 28) / (r * c * 4))
+            let weights = (0..<copies).map { i in
+                FloatMatrix.random(rows: r, cols: c, seed: 3 + UInt64(i), distribution: .normal(mean: 0, standardDeviation: 0.02))
+            }
+            let x = FloatMatrix.random(rows: 1, cols: transposed ? c : r, seed: 4)
+            var y = FloatMatrix.zeros(rows: 1, cols: transposed ? r : c)
+            let raw = {
+                x.elements.withUnsafeBufferPointer { xp in
+                    y.elements.withUnsafeMutableBufferPointer { yp in
+                        for w in weights {
+                            w.elements.withUnsafeBufferPointer { wp in
+                                cblas_sgemv(CblasRowMajor, transposed ? CblasNoTrans : CblasTrans, Int32(r), Int32(c), 1,
+                                            wp.baseAddress, Int32(c), xp.baseAddress, 1, 0, yp.baseAddress, 1)
+                            }
                         }
-                        out[range.lowerBound * t / count] += (s0 + s1 + s2 + s3).sum()
                     }
                 }
-                precondition(partial.reduce(0, +) > 0)
+            }
+            let variants: [(String, () -> Void)] = [("raw", raw)] + ctx.backends.map { backend in
+                (backend.rawValue, { for w in weights { FloatMatrix.multiply(x, w, transposeB: transposed, into: &y, backend: backend) } })
+            }
+            for (label, body) in variants {
+                progress("sgemv \(name) [\(r), \(c)] \(label) threads \(t)")
+                let time = measure(ctx.effort, body)
+                let perProduct = (median: time.median / Double(copies), min: time.min / Double(copies))
+                let gbps = Double(r * c * 4) / perProduct.median / 1e9
+                rows.append(Row(suite: "sgemv", name: name, backend: label, threads: t, shape: "[\(r), \(c)] ×\(copies)",
+                                median: perProduct.median, min: perProduct.min, gbytesPerSecond: gbps,
+                                notes: [String(format: "%.0f%% of memory read", 100 * gbps / read.gbytesPerSecond!)]))
             }
         }
-        rows.append(Row(suite: "gemv", name: "memory read", backend: "-", threads: t, shape: "\(count * 8 / 1_000_000) MB",
-                        median: time.median, min: time.min, gbytesPerSecond: Double(count * 8) / time.median / 1e9))
-        let bandwidth = Double(count * 8) / time.median / 1e9
-        for (name, r, c, transposed) in shapes {
+    }
+    return rows
+}
+
+func gemvSuite(_ ctx: Context) -> [Row] {
+    var rows: [Row] = []
+    for t in ctx.threadCounts {
+        LinearAlgebra.threadCount = t
+        let read = memoryReadRow(ctx, suite: "gemv", threads: t)
+        rows.append(read)
+        let bandwidth = read.gbytesPerSecond!
+        for (name, r, c, transposed) in gemvShapes(ctx.scale) {
             // Enough different matrices to overflow the caches, as a decode step's weights do:
             // each timed run multiplies by all of them, and the time per product is reported.
             let copies = ctx.scale == .tiny ? 2 : max(1, (1 << 28) / (r * c * 8))
@@ -196,19 +270,35 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
     let config = ctx.scale == .tiny ? GPTConfig(nCtx: 64, nVocab: 97, nEmbd: 48, nHead: 4, nLayer: 2) : GPTConfig.gpt2
     progress("model: building GPT-2 124M shapes with random (Float-valued) weights")
     let gpt = try GPT.random(config: config, seed: 1)
-    // The same weights held both ways: 8 bytes each, and 4 (lossless: they are Float values).
+    // The same weights computed in Double, held three ways (8 bytes each, 4 as they are Float
+    // values, or both), and computed in Float.
     let precisions = WeightMatrix.Precision.allCases
-    let models = precisions.map { gpt.storingWeights($0) }
-    let cache = try KVCache(config: config)
+    let models = precisions.map { gpt.storingWeights($0) } + [gpt.converted(to: .float32)]
+    let names = precisions.map { "f64-\($0.rawValue)" } + ["f32"]
+    let caches = try models.map { try KVCache(config: config, dtype: $0.dtype) }
+    // Decode streams every weight matrix once per token (wpe: one row): that many bytes at the
+    // memory's read bandwidth is the bound a decode step can approach.
+    let read = memoryReadRow(ctx, suite: "model", threads: ctx.threadCounts.max() ?? 1)
+    rows.append(read)
+    func decodeBytes(_ model: GPT) -> Double {
+        Double(model.parameters.filter { $0.shape.count == 2 && $0.name != "wpe.weight" }
+            .reduce(0) { $0 + $1.shape[0] * $1.shape[1] * ($1.storage == .double ? 8 : 4) })
+    }
     let lengths = ctx.scale == .tiny ? [1, 16] : (ctx.scale == .quick ? [1, 64, 256] : [1, 16, 64, 256])
     let decodeSteps = ctx.scale == .full ? 32 : 8
     let effort = Effort(minRuns: ctx.scale == .full ? 3 : 1, maxRuns: 10, minSeconds: 0)
     var logits = Matrix.zeros(rows: 1, cols: config.nVocab)
     let shape = ctx.scale == .tiny ? "tiny (2 layers, width 48)" : "GPT-2 124M"
     let variants = ctx.backends.flatMap { backend in models.indices.map { (backend, $0) } }   // (backend, model index)
-    func label(_ v: (Backend, Int)) -> String { "\(v.0.rawValue)/\(precisions[v.1].rawValue)" }
+    func label(_ v: (Backend, Int)) -> String { "\(v.0.rawValue)/\(names[v.1])" }
     func note(_ model: GPT) -> String {
         String(format: "weights %.2f GB as stored", Double(model.byteCount) / 1e9)
+    }
+    /// For the f32 rows: how many times faster than f64-both (the default) on the same backend, same run.
+    func ratio(_ v: (Backend, Int), _ rates: [Double]) -> [String] {
+        guard names[v.1] == "f32", let base = variants.firstIndex(where: { $0.0 == v.0 && names[$0.1] == "f64-both" }),
+              let me = variants.firstIndex(where: { $0 == v }) else { return [] }
+        return [String(format: "%.2f× f64-both", rates[me] / rates[base])]
     }
     for t in ctx.threadCounts {
         LinearAlgebra.threadCount = t
@@ -216,13 +306,14 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
             progress("model prefill n_seq \(n), \(variants.map(label).joined(separator: ", ")) interleaved, threads \(t)")
             let tokens = (0..<n).map { ($0 * 7919) % config.nVocab }
             let times = measureInterleaved(effort, variants.map { (backend, m) in {
-                cache.reset()
-                try! models[m].forward(tokens, cache: cache, logits: &logits, backend: backend)
+                caches[m].reset()
+                try! models[m].forward(tokens, cache: caches[m], logits: &logits, backend: backend)
             } })
+            let rates = times.map { Double(n) / $0.median }
             for (v, time) in zip(variants, times) {
                 rows.append(Row(suite: "model", name: "prefill", backend: label(v), threads: t,
                                 shape: "\(shape), n_seq \(n)", median: time.median, min: time.min,
-                                tokensPerSecond: Double(n) / time.median, notes: [note(models[v.1])]))
+                                tokensPerSecond: Double(n) / time.median, notes: [note(models[v.1])] + ratio(v, rates)))
             }
         }
         // Time per decoded token: the steps alone, after an 8-token prefill; variants take turns.
@@ -230,7 +321,7 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
         var stepTimes = [[Double]](repeating: [], count: variants.count)
         for round in 0..<effort.minRuns {
             for j in variants.indices {
-                let i = (j + round) % variants.count, (backend, m) = variants[i], model = models[m]
+                let i = (j + round) % variants.count, (backend, m) = variants[i], model = models[m], cache = caches[m]
                 cache.reset()
                 try model.forward([1, 2, 3, 4, 5, 6, 7, 8], cache: cache, logits: &logits, backend: backend)
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -238,11 +329,15 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
                 stepTimes[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(decodeSteps))
             }
         }
+        let medians = stepTimes.map { $0.sorted()[$0.count / 2] }
         for (v, times) in zip(variants, stepTimes) {
-            let sorted = times.sorted()
+            let sorted = times.sorted(), median = sorted[sorted.count / 2]
+            let bound = read.gbytesPerSecond! * 1e9 / decodeBytes(models[v.1])          // tokens/s if only the weights' bytes counted
             rows.append(Row(suite: "model", name: "decode", backend: label(v), threads: t,
-                            shape: "\(shape), KV cache, \(decodeSteps) steps after 8", median: sorted[sorted.count / 2],
-                            min: sorted[0], tokensPerSecond: 1 / sorted[sorted.count / 2], notes: [note(models[v.1])]))
+                            shape: "\(shape), KV cache, \(decodeSteps) steps after 8", median: median,
+                            min: sorted[0], tokensPerSecond: 1 / median,
+                            notes: [note(models[v.1]), String(format: "%.0f%% of the weight-read bound (%.1f tok/s)", 100 / median / bound, bound)]
+                                + ratio(v, medians.map { 1 / $0 })))
         }
     }
     return rows

@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
             Each figure is the median (and min) of repeated runs after a warm-up; a progress line goes to stderr.
             """)
 
-    @Option(help: "Run only these suites (comma-separated): gemm, gemv, ops, model, tokenizer.")
+    @Option(help: "Run only these suites (comma-separated): gemm, sgemm, gemv, sgemv, ops, model, tokenizer.")
     var filter: String?
 
     @Flag(help: "Smaller sizes and fewer repeats: the whole run in under a minute.")
@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
-        let known = ["gemm", "gemv", "ops", "model", "tokenizer"]
+        let known = allSuites
         let suites = filter.map { $0.split(separator: ",").map(String.init) } ?? known
         if let bad = suites.first(where: { !known.contains($0) }) {
             throw ValidationError("unknown suite '\(bad)'; choose from \(known.joined(separator: ", "))")
@@ -49,7 +49,9 @@ struct Bench: ParsableCommand {
         var rows: [Row] = []
         for suite in known where suites.contains(suite) {
             switch suite {
-            case "gemm": rows += gemmSuite(ctx)
+            case "gemm": rows += gemmSuite(ctx, Double.self)
+            case "sgemm": rows += gemmSuite(ctx, Float.self)
+            case "sgemv": rows += sgemvSuite(ctx)
             case "tokenizer": rows += try tokenizerSuite(ctx)
             case "gemv": rows += gemvSuite(ctx)
             case "ops": rows += opsSuite(ctx)
@@ -60,5 +62,8 @@ struct Bench: ParsableCommand {
         print(json ? jsonReport(rows) : textReport(rows))
     }
 }
+
+/// Every suite, in the order they run and print.
+let allSuites = ["gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"]
 
 Bench.main()

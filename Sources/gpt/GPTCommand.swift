@@ -98,3 +98,4 @@ func check<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ flag: String) 
 
 extension Backend: ExpressibleByArgument {}
 extension WeightMatrix.Precision: ExpressibleByArgument {}
+extension DType: ExpressibleByArgument {}

@@ -28,6 +28,7 @@ struct InspectCommand: ParsableCommand {
         the page draws every layer × head × token², which a browser handles well up to a few hundred.
         """)
     var maxTokens: Int = 64
+    @OptionGroup var precision: DTypeOption
     @OptionGroup var options: RunOptions
 
     static let tokenLimit = 256
@@ -80,7 +81,7 @@ struct InspectCommand: ParsableCommand {
             let tokenizer = CharacterTokenizer.handmade
             let ids = try tokenizer.encode(handmade)
             if ids.isEmpty { throw InputError.empty }
-            return (GPT.handmade, tokenizer, "the hand-set \"aab\" model", ids)
+            return (GPT.handmade.converted(to: precision.dtype), tokenizer, "the hand-set \"aab\" model", ids)
         }
         let path = model!
         let text = try input.text()
@@ -91,7 +92,7 @@ struct InspectCommand: ParsableCommand {
             tokenizer = nil
         }
         let ids = try input.ids(text: text) { tokenizer! }
-        let gpt = try GPT(directory: URL(fileURLWithPath: path), weights: .double)
+        let gpt = try GPT(directory: URL(fileURLWithPath: path), weights: .double, dtype: precision.dtype)
         try checkTokenizer(tokenizer, fits: gpt, in: path)
         return (gpt, tokenizer, URL(fileURLWithPath: path).lastPathComponent, ids)
     }

@@ -15,16 +15,35 @@ struct ModelOptions: ParsableArguments {
     var model: String
 
     @Option(help: """
-        How weight matrices are kept in memory: both (default: Double for the prompt's matrix products, \
-        plus a Float copy for decoding's matrix-vector products wherever that is lossless, as for every \
-        F32/F16/BF16 checkpoint; embeddings as Float only), float32 (Float alone where lossless: least memory, \
-        slower prompts) or double (Double alone). All arithmetic is Double either way.
+        With --dtype float64, how weight matrices are kept in memory: both (default: Double for the prompt's \
+        matrix products, plus a Float copy for decoding's matrix-vector products wherever that is lossless, as \
+        for every F32/F16/BF16 checkpoint; embeddings as Float only), float32 (Float alone where lossless: least \
+        memory, slower prompts) or double (Double alone). The arithmetic is Double either way. \
+        With --dtype float32 weights are Float only.
         """)
-    var weights: WeightMatrix.Precision = .both
+    var weights: WeightMatrix.Precision?
+
+    @OptionGroup var precision: DTypeOption
+
+    func validate() throws {
+        if precision.dtype == .float32, let weights, weights != .float32 {
+            throw ValidationError("--weights \(weights.rawValue) keeps Double weights, which --dtype float32 does not use: drop --weights")
+        }
+    }
 
     func load() throws -> (GPT, seconds: Double) {
-        try timed { try GPT(directory: URL(fileURLWithPath: model), weights: weights) }
+        try timed { try GPT(directory: URL(fileURLWithPath: model), weights: weights ?? .both, dtype: precision.dtype) }
     }
+}
+
+/// `--dtype float32|float64`: what a model computes in.
+struct DTypeOption: ParsableArguments {
+    @Option(help: """
+        What the model computes in: float64 (default; Double weights, activations and KV cache, agreeing \
+        with a float64 reference to 1e-9) or float32 (Float throughout: about half the memory and faster \
+        prompts and decoding; logits agree with a float32 reference to about 1e-5 of the largest).
+        """)
+    var dtype: DType = .float64
 }
 
 /// Where a command's tokens come from: `--tokens` ids or `--prompt` text.
@@ -105,6 +124,7 @@ struct InfoCommand: ParsableCommand {
                 ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_embd", .int(c.nEmbd)),
                 ("n_ctx", .int(c.nCtx)), ("n_vocab", .int(c.nVocab)), ("layer_norm_epsilon", .number(c.layerNormEpsilon)),
                 ("parameters", .int(params)), ("weight_bytes", .int(params * 8)), ("file_bytes", .int(fileBytes)),
+                ("dtype", .string(gpt.dtype.rawValue)),
                 ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(counts.float)),
                 ("matrices", .int(counts.all)),
                 ("load_seconds", .number(seconds)),
@@ -120,6 +140,7 @@ struct InfoCommand: ParsableCommand {
             vocabulary  \(c.nVocab)
             epsilon     \(c.layerNormEpsilon)
             parameters  \(params) (\(String(format: "%.1f", Double(params) / 1e6)) M)
+            dtype       \(gpt.dtype.rawValue)
             weights     \(params * 8) bytes as Double (\(String(format: "%.2f", Double(params * 8) / 1e9)) GB); file \(fileBytes) bytes
             stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(counts.float) of \(counts.all) matrices with a Float32 copy
             loaded in   \(String(format: "%.2f", seconds)) s
@@ -252,10 +273,11 @@ struct GenerateCommand: ParsableCommand {
             FileHandle.standardError.write(Data("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch\n".utf8))
         }
         let decoded = max(result.newTokens.count - 1, 0), counts = matrixCounts(gpt), seen = min(prompt.count, gpt.config.nCtx)
-        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, weights %@ (%d of %d matrices with Float32)",
+        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, dtype %@, weights %@ (%d of %d matrices with Float32)",
                            loadSeconds, seen, result.prefillSeconds, Double(seen) / max(result.prefillSeconds, 1e-9),
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
-                           options.backend.rawValue, LinearAlgebra.threadCount, model.weights.rawValue, counts.float, counts.all)
+                           options.backend.rawValue, LinearAlgebra.threadCount, gpt.dtype.rawValue,
+                           gpt.dtype == .float32 ? "float32" : (model.weights ?? .both).rawValue, counts.float, counts.all)
         FileHandle.standardError.write(Data((stats + "\n").utf8))
     }
 }

@@ -48,6 +48,26 @@ struct CheckpointCLITests {
         }
     }
 
+    @Test(arguments: ["blas", "swift"])
+    func float32(backend: String) throws {
+        let logits = try runGPT(["logits", "--model", tinyModel, "--tokens", promptArgument, "--json", "--backend", backend, "--dtype", "float32"])
+        #expect(logits.status == 0, "stderr: \(logits.err)")
+        let object = try JSONSerialization.jsonObject(with: Data(logits.out.utf8)) as! [String: Any]
+        let rows = try #require(object["logits"] as? [[Double]])
+        let scale = expected.logits.elements.map(abs).max()!
+        for (i, row) in rows.enumerated() {
+            for (a, b) in zip(row, expected.logits[row: i]) { #expect(abs(a - b) <= 1e-4 * scale) }
+        }
+        let text = try runGPT(["generate", "--model", tinyModel, "--tokens", promptArgument, "--max-new-tokens",
+                               "\(expected.greedy.count)", "--backend", backend, "--dtype", "float32"])
+        #expect(text.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } == expected.greedy)
+        #expect(text.err.contains("dtype float32"))
+        let info = try runGPT(["info", "--model", tinyModel, "--dtype", "float32", "--json"])
+        let fields = try JSONSerialization.jsonObject(with: Data(info.out.utf8)) as! [String: Any]
+        #expect(fields["dtype"] as? String == "float32")
+        #expect(fields["float32_matrices"] as? Int == fields["matrices"] as? Int)
+    }
+
     @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])
     func generateGreedy(backend: String, weights: String) throws {
         let args = ["generate", "--model", tinyModel, "--tokens", promptArgument, "--max-new-tokens", "\(expected.greedy.count)",
@@ -111,6 +131,8 @@ struct CheckpointCLITests {
         (["info", "--model", fixturesDirectory.path], 66, "config.json: missing"),
         (["info", "--model", tinyDirectory.appendingPathComponent("config.json").path], 74, "config.json: is not a directory"),
         (["logits", "--model", tinyModel, "--tokens", "1", "--threads", "0"], 64, "--threads must be in 1…"),
+        (["logits", "--model", tinyModel, "--tokens", "1", "--dtype", "float32", "--weights", "double"], 64, "which --dtype float32 does not use"),
+        (["logits", "--model", tinyModel, "--tokens", "1", "--dtype", "float16"], 64, "'float16' is invalid for '--dtype"),
         (["info", "--model", tinyModel, "--threads", "2147483648"], 64, "--threads must be in 1…"),
         (["create-random", "--shape", "tiny", "--output", ""], 64, "--output must name a directory"),
         (["create-random", "--shape", "tiny", "--output", tinyDirectory.appendingPathComponent("config.json").path], 64, "is a file, not a directory"),
@@ -157,7 +179,7 @@ struct BenchCLITests {
         let r = try run(executable("bench"), ["--quick", "--tiny", "--json"])
         #expect(r.status == 0, "stderr: \(r.err)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
-        #expect(Set(rows.compactMap { $0["suite"] as? String }) == ["gemm", "gemv", "ops", "model", "tokenizer"])
+        #expect(Set(rows.compactMap { $0["suite"] as? String }) == ["gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"])
         for row in rows {
             for key in ["suite", "name", "backend", "shape"] { #expect(row[key] is String, "\(key) in \(row)") }
             #expect((row["threads"] as? Int ?? 0) > 0)

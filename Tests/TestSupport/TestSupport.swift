@@ -36,6 +36,12 @@ public func expectClose(_ actual: Matrix, _ expected: Matrix, relative: Double =
     }
 }
 
+/// As above for a `Float` result, widened (exactly) to compare with a `Double` reference.
+public func expectClose(_ actual: FloatMatrix, _ expected: Matrix, relative: Double,
+                        _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+    expectClose(Matrix(actual), expected, relative: relative, what, sourceLocation: sourceLocation)
+}
+
 /// The checked-in fixtures folder, `Tests/Fixtures`.
 public let fixturesDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")

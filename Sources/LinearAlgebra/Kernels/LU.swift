@@ -3,12 +3,12 @@ import COpenBLAS
 /// An LU factorisation with partial pivoting, `P·A = L·U`, of a square matrix:
 /// `factors` holds L below the diagonal (unit diagonal implied) and U on and
 /// above it; row `i` was swapped with row `pivots[i]` (0-based) at step `i`.
-struct LUFactorization {
-    var factors: [Double]
+struct LUFactorization<Scalar: MatrixScalar> {
+    var factors: [Scalar]
     var pivots: [Int]
     let n: Int
     /// `‖A‖₁`, the largest column sum of absolute values, for the condition estimate.
-    let norm1: Double
+    let norm1: Scalar
     /// The first exactly-zero pivot, if any (the matrix is singular).
     var zeroPivot: Int?
 
@@ -16,15 +16,15 @@ struct LUFactorization {
     ///
     /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``, or
     ///   ``LinearAlgebraError/notFinite`` when an element is NaN or infinite.
-    init(_ a: Matrix, backend: Backend) throws {
+    init(_ a: DenseMatrix<Scalar>, backend: Backend) throws {
         guard a.rows == a.cols else { throw LinearAlgebraError.notSquare(rows: a.rows, cols: a.cols) }
         guard a.elements.allSatisfy(\.isFinite) else { throw LinearAlgebraError.notFinite }
         n = a.rows
         factors = a.elements
         pivots = Array(0..<n)
-        var norm = 0.0
+        var norm: Scalar = 0
         for c in 0..<n {
-            var sum = 0.0
+            var sum: Scalar = 0
             for r in 0..<n { sum += abs(factors[r * n + c]) }
             norm = max(norm, sum)
         }
@@ -33,8 +33,13 @@ struct LUFactorization {
         switch backend {
         case .blas:
             var ipiv = [Int32](repeating: 0, count: n)
-            let info = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, Int32(n), Int32(n), &factors, Int32(n), &ipiv)
-            precondition(info >= 0, "LAPACKE_dgetrf: illegal argument \(-info)")
+            let order = Int32(n)
+            let info = factors.withUnsafeMutableBufferPointer { a in
+                Scalar.isSingle
+                    ? LAPACKE_sgetrf(LAPACK_ROW_MAJOR, order, order, Kernels.rawMutable(a.baseAddress!), order, &ipiv)
+                    : LAPACKE_dgetrf(LAPACK_ROW_MAJOR, order, order, Kernels.rawMutable(a.baseAddress!), order, &ipiv)
+            }
+            precondition(info >= 0, "LAPACKE getrf: illegal argument \(-info)")
             pivots = ipiv.map { Int($0) - 1 }
             if info > 0 { zeroPivot = Int(info) - 1 }
         case .swift:
@@ -68,9 +73,9 @@ struct LUFactorization {
     }
 
     /// `det(A)`: the product of U's diagonal, negated once per row swap.
-    var determinant: Double {
+    var determinant: Scalar {
         if zeroPivot != nil { return 0 }
-        var d = 1.0
+        var d: Scalar = 1
         for i in 0..<n {
             d *= factors[i * n + i]
             if pivots[i] != i { d = -d }
@@ -82,24 +87,33 @@ struct LUFactorization {
     /// `1 / (‖A‖₁ ‖A⁻¹‖₁)`: LAPACK's `dgecon` on ``Backend/blas``; on
     /// ``Backend/swift``, Hager's estimate of `‖A⁻¹‖₁` (the method `dgecon` refines)
     /// from a few solves with the factors. 0 for an exactly singular matrix.
-    func reciprocalCondition(backend: Backend) -> Double {
+    func reciprocalCondition(backend: Backend) -> Scalar {
         if zeroPivot != nil { return 0 }
         if n == 0 || norm1 == 0 { return n == 0 ? 1 : 0 }
         switch backend {
         case .blas:
-            var rcond = 0.0, lu = factors
-            let info = LAPACKE_dgecon(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), Int32(n), &lu, Int32(n), norm1, &rcond)
-            precondition(info == 0, "LAPACKE_dgecon: illegal argument \(-info)")
+            var rcond: Scalar = 0
+            var lu = factors
+            let info = lu.withUnsafeMutableBufferPointer { a in
+                withUnsafeMutablePointer(to: &rcond) { r in
+                    Scalar.isSingle
+                        ? LAPACKE_sgecon(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), Int32(n), Kernels.rawMutable(a.baseAddress!), Int32(n),
+                                         Float(norm1), Kernels.rawMutable(r))
+                        : LAPACKE_dgecon(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), Int32(n), Kernels.rawMutable(a.baseAddress!), Int32(n),
+                                         Double(norm1), Kernels.rawMutable(r))
+                }
+            }
+            precondition(info == 0, "LAPACKE gecon: illegal argument \(-info)")
             return rcond
         case .swift:
-            var x = [Double](repeating: 1 / Double(n), count: n), estimate = 0.0
+            var x = [Scalar](repeating: 1 / Scalar(n), count: n), estimate: Scalar = 0
             for _ in 0..<5 {
                 let y = solveInSwift(x, transposed: false)                      // y = A⁻¹ x
                 estimate = y.reduce(0) { $0 + abs($1) }
                 let z = solveInSwift(y.map { $0 < 0 ? -1 : 1 }, transposed: true)   // z = A⁻ᵀ sign(y)
                 let j = z.indices.max { abs(z[$0]) < abs(z[$1]) }!
                 if abs(z[j]) <= zip(z, x).reduce(0) { $0 + $1.0 * $1.1 } { break }
-                x = [Double](repeating: 0, count: n)
+                x = [Scalar](repeating: 0, count: n)
                 x[j] = 1
             }
             return estimate.isFinite ? 1 / (norm1 * estimate) : 0
@@ -107,7 +121,7 @@ struct LUFactorization {
     }
 
     /// `A⁻¹ b` (or `A⁻ᵀ b`) for one vector, from the factors, in Swift.
-    private func solveInSwift(_ b: [Double], transposed: Bool) -> [Double] {
+    private func solveInSwift(_ b: [Scalar], transposed: Bool) -> [Scalar] {
         var x = b
         if !transposed {
             for i in 0..<n where pivots[i] != i { x.swapAt(i, pivots[i]) }             // P b
@@ -135,21 +149,28 @@ struct LUFactorization {
     ///   ``LinearAlgebraError/illConditioned(reciprocalCondition:)`` when the
     ///   reciprocal condition estimate is below machine epsilon (the answer
     ///   would carry no correct digits).
-    func solve(_ b: Matrix, backend: Backend) throws -> Matrix {
+    func solve(_ b: DenseMatrix<Scalar>, backend: Backend) throws -> DenseMatrix<Scalar> {
         if let p = zeroPivot { throw LinearAlgebraError.singular(pivot: p) }
         guard b.elements.allSatisfy(\.isFinite) else { throw LinearAlgebraError.notFinite }
         let rcond = reciprocalCondition(backend: backend)
-        if rcond < Double.ulpOfOne { throw LinearAlgebraError.illConditioned(reciprocalCondition: rcond) }
+        if rcond < Scalar.ulpOfOne { throw LinearAlgebraError.illConditioned(reciprocalCondition: Double(rcond)) }
         var x = b.elements
         let k = b.cols
         guard n > 0, k > 0 else { return b }
         switch backend {
         case .blas:
-            var ipiv = pivots.map { Int32($0 + 1) }
+            let ipiv = pivots.map { Int32($0 + 1) }
             var lu = factors
-            let info = LAPACKE_dgetrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int32(n), Int32(k),
-                                      &lu, Int32(n), &ipiv, &x, Int32(k))
-            precondition(info == 0, "LAPACKE_dgetrs: illegal argument \(-info)")
+            let info = lu.withUnsafeMutableBufferPointer { a in
+                x.withUnsafeMutableBufferPointer { b in
+                    Scalar.isSingle
+                        ? LAPACKE_sgetrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int32(n), Int32(k),
+                                         Kernels.rawMutable(a.baseAddress!), Int32(n), ipiv, Kernels.rawMutable(b.baseAddress!), Int32(k))
+                        : LAPACKE_dgetrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int32(n), Int32(k),
+                                         Kernels.rawMutable(a.baseAddress!), Int32(n), ipiv, Kernels.rawMutable(b.baseAddress!), Int32(k))
+                }
+            }
+            precondition(info == 0, "LAPACKE getrs: illegal argument \(-info)")
         case .swift:
             for i in 0..<n where pivots[i] != i {
                 for j in 0..<k { x.swapAt(i * k + j, pivots[i] * k + j) }
@@ -169,8 +190,8 @@ struct LUFactorization {
                 for j in 0..<k { x[i * k + j] /= d }
             }
         }
-        guard x.allSatisfy(\.isFinite) else { throw LinearAlgebraError.illConditioned(reciprocalCondition: rcond) }
-        return Matrix(rows: n, cols: k, elements: x)
+        guard x.allSatisfy(\.isFinite) else { throw LinearAlgebraError.illConditioned(reciprocalCondition: Double(rcond)) }
+        return DenseMatrix(rows: n, cols: k, elements: x)
     }
 }
 
@@ -183,7 +204,8 @@ struct LUFactorization {
 ///   ``LinearAlgebraError/singular(pivot:)`` if `a` is exactly singular and
 ///   ``LinearAlgebraError/illConditioned(reciprocalCondition:)`` if it is
 ///   singular to working precision (reciprocal condition estimate below 2.2e-16).
-public func solve(_ a: Matrix, _ b: Matrix, backend: Backend = .default) throws -> Matrix {
+public func solve<Scalar: MatrixScalar>(_ a: DenseMatrix<Scalar>, _ b: DenseMatrix<Scalar>,
+                                        backend: Backend = .default) throws -> DenseMatrix<Scalar> {
     guard a.rows == a.cols else { throw LinearAlgebraError.notSquare(rows: a.rows, cols: a.cols) }
     guard b.rows == a.rows else {
         throw LinearAlgebraError.shapeMismatch(matrix: a.shapeDescription, rightHandSide: b.shapeDescription)
@@ -191,11 +213,11 @@ public func solve(_ a: Matrix, _ b: Matrix, backend: Backend = .default) throws 
     return try LUFactorization(a, backend: backend).solve(b, backend: backend)
 }
 
-extension Matrix {
+extension DenseMatrix {
     /// The inverse matrix.
     ///
     /// - Throws: as ``solve(_:_:backend:)``.
-    public func inverse(backend: Backend = .default) throws -> Matrix {
+    public func inverse(backend: Backend = .default) throws -> DenseMatrix {
         try solve(self, .identity(rows), backend: backend)
     }
 
@@ -203,7 +225,7 @@ extension Matrix {
     /// determinant exactly 0 (an exact zero pivot), which is returned, not thrown.
     ///
     /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``, ``LinearAlgebraError/notFinite``.
-    public func determinant(backend: Backend = .default) throws -> Double {
+    public func determinant(backend: Backend = .default) throws -> Scalar {
         try LUFactorization(self, backend: backend).determinant
     }
 
@@ -212,7 +234,7 @@ extension Matrix {
     /// one; below about 2.2e-16 (machine epsilon), ``solve(_:_:backend:)`` refuses.
     ///
     /// - Throws: ``LinearAlgebraError/notSquare(rows:cols:)``, ``LinearAlgebraError/notFinite``.
-    public func reciprocalCondition(backend: Backend = .default) throws -> Double {
+    public func reciprocalCondition(backend: Backend = .default) throws -> Scalar {
         try LUFactorization(self, backend: backend).reciprocalCondition(backend: backend)
     }
 }

@@ -5,7 +5,8 @@ import RealModule
 /// (`kc` deep, `mc` rows of A, `nc` columns of B) and a register-blocked
 /// `mr × nr` micro-kernel runs over them. Several threads split the output
 /// into contiguous row or column ranges. Correct for any shape and any
-/// transposes.
+/// transposes. One implementation for `Double` and `Float` (``MatrixScalar``):
+/// the tile is two vectors wide, 8 `Double`s or 16 `Float`s.
 ///
 /// The tile's height depends on the build: with FMA and 16 ymm registers
 /// (`-target-cpu native` plus `-D SWIFTATTENTION_FMA`, as `scripts/build-release`
@@ -21,23 +22,28 @@ enum SwiftGEMM {
     static let defaultTile = Tile.two
     #endif
 
-    static let nr = 8
+    /// The width of the register tile: two vectors (8 `Double`s, 16 `Float`s).
+    @inline(__always)
+    static func nr<S: MatrixScalar>(_: S.Type) -> Int { 2 &* S.lanes }
     static let kc = 256, mc = 96, nc = 2048
 
     /// Below this many multiply-adds, one thread does the whole product.
     static let parallelThreshold = 96 * 96 * 96
 
+    /// `C[m, n] = alpha * op(A) · op(B) + beta * C`, in `S`.
     ///
-    /// `B` may hold `Float`s (weights kept as `Float`): they are widened as B is packed.
-    @_specialize(where E == Double)
-    @_specialize(where E == Float)
-    static func run<E: WeightElement>(
-        _ A: UnsafePointer<Double>, lda: Int, transposeA: Bool,
+    /// `B` may hold `Float`s where `S` is `Double` (weights kept as `Float`):
+    /// they are widened as B is packed.
+    @_specialize(where S == Double, E == Double)
+    @_specialize(where S == Double, E == Float)
+    @_specialize(where S == Float, E == Float)
+    static func run<S: MatrixScalar, E: MatrixScalar>(
+        _ A: UnsafePointer<S>, lda: Int, transposeA: Bool,
         _ B: UnsafePointer<E>, ldb: Int, transposeB: Bool,
-        _ C: UnsafeMutablePointer<Double>, ldc: Int, m: Int, n: Int, k: Int,
-        alpha: Double, beta: Double, threads: Int, tile: Tile = defaultTile
+        _ C: UnsafeMutablePointer<S>, ldc: Int, m: Int, n: Int, k: Int,
+        alpha: S, beta: S, threads: Int, tile: Tile = defaultTile
     ) {
-        let mr = tile.rawValue
+        let mr = tile.rawValue, nr = nr(S.self)
         for i in 0..<m { Kernels.scale(C + i &* ldc, count: n, by: beta) }
         let work = m * n * k
         let parts = work < parallelThreshold ? 1 : max(1, threads)
@@ -63,14 +69,15 @@ enum SwiftGEMM {
     }
 
     /// `C += alpha * op(A) · op(B)` on one thread.
-    static func serial<E: WeightElement>(
-        _ A: UnsafePointer<Double>, _ lda: Int, _ transposeA: Bool,
+    static func serial<S: MatrixScalar, E: MatrixScalar>(
+        _ A: UnsafePointer<S>, _ lda: Int, _ transposeA: Bool,
         _ B: UnsafePointer<E>, _ ldb: Int, _ transposeB: Bool,
-        _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ m: Int, _ n: Int, _ k: Int,
-        _ alpha: Double, _ mr: Int
+        _ C: UnsafeMutablePointer<S>, _ ldc: Int, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: S, _ mr: Int
     ) {
-        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: (mc + mr) * kc)   // mc is a multiple of 2 and 4
-        let packedB = UnsafeMutablePointer<Double>.allocate(capacity: (nc + nr) * kc)
+        let nr = nr(S.self)
+        let packedA = UnsafeMutablePointer<S>.allocate(capacity: (mc + mr) * kc)   // mc is a multiple of 2 and 4
+        let packedB = UnsafeMutablePointer<S>.allocate(capacity: (nc + nr) * kc)
         defer { packedA.deallocate(); packedB.deallocate() }
         // op(A)[i, p] and op(B)[p, j] as (row stride, column stride).
         let (aRow, aCol) = transposeA ? (1, lda) : (lda, 1)
@@ -114,8 +121,8 @@ enum SwiftGEMM {
     /// rows: element (i, p) of strip s lands at `s*mr*k + p*mr + i`; short
     /// strips are padded with zeros.
     @inline(__always)
-    static func packA(_ A: UnsafePointer<Double>, _ rs: Int, _ cs: Int, _ m: Int, _ k: Int,
-                      _ alpha: Double, _ mr: Int, into out: UnsafeMutablePointer<Double>) {
+    static func packA<S: MatrixScalar>(_ A: UnsafePointer<S>, _ rs: Int, _ cs: Int, _ m: Int, _ k: Int,
+                                       _ alpha: S, _ mr: Int, into out: UnsafeMutablePointer<S>) {
         var s = 0
         while s < m {
             let rowsHere = min(mr, m - s)
@@ -132,8 +139,9 @@ enum SwiftGEMM {
     /// Packs a `k × n` block of op(B) into strips of `nr` columns: element
     /// (p, j) of strip s lands at `s*nr*k + p*nr + j`, zero-padded.
     @inline(__always)
-    static func packB<E: WeightElement>(_ B: UnsafePointer<E>, _ rs: Int, _ cs: Int, _ k: Int, _ n: Int,
-                      into out: UnsafeMutablePointer<Double>) {
+    static func packB<S: MatrixScalar, E: MatrixScalar>(_ B: UnsafePointer<E>, _ rs: Int, _ cs: Int, _ k: Int, _ n: Int,
+                                                        into out: UnsafeMutablePointer<S>) {
+        let nr = nr(S.self), lanes = S.lanes
         var s = 0
         while s < n {
             let colsHere = min(nr, n - s)
@@ -142,13 +150,13 @@ enum SwiftGEMM {
                 let raw = UnsafeMutableRawPointer(dst)
                 for p in 0..<k {
                     let src = UnsafeRawPointer(B + (p &* rs &+ s))
-                    raw.storeBytes(of: E.load4(src, 0), toByteOffset: p &* 64, as: SIMD4<Double>.self)
-                    raw.storeBytes(of: E.load4(src, 4), toByteOffset: p &* 64 &+ 32, as: SIMD4<Double>.self)
+                    S.storeVector(S.loadVector(src, 0, from: E.self), raw, p &* nr)
+                    S.storeVector(S.loadVector(src, lanes, from: E.self), raw, p &* nr &+ lanes)
                 }
             } else {
                 for p in 0..<k {
                     for j in 0..<nr {
-                        dst[p &* nr &+ j] = j < colsHere ? Double(B[p &* rs &+ (s &+ j) &* cs]) : 0
+                        dst[p &* nr &+ j] = j < colsHere ? S(B[p &* rs &+ (s &+ j) &* cs]) : 0
                     }
                 }
             }
@@ -156,59 +164,56 @@ enum SwiftGEMM {
         }
     }
 
-    /// `a * b + c` lane by lane; fused into one FMA where the target has one.
-    @inline(__always)
-    static func fma(_ a: SIMD4<Double>, _ b: SIMD4<Double>, _ c: SIMD4<Double>) -> SIMD4<Double> {
-        SIMD4(Relaxed.multiplyAdd(a[0], b[0], c[0]), Relaxed.multiplyAdd(a[1], b[1], c[1]),
-              Relaxed.multiplyAdd(a[2], b[2], c[2]), Relaxed.multiplyAdd(a[3], b[3], c[3]))
-    }
-
-    /// Adds the 2 × 8 product of a packed A strip and a packed B strip to the
+    /// Adds the 2 × nr product of a packed A strip and a packed B strip to the
     /// `rows × cols` corner of C.
     @inline(__always)
-    static func microKernel2(_ k: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
-                             _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ rows: Int, _ cols: Int) {
-        var c00 = SIMD4<Double>(), c01 = SIMD4<Double>()
-        var c10 = SIMD4<Double>(), c11 = SIMD4<Double>()
+    static func microKernel2<S: MatrixScalar>(_ k: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
+                                              _ C: UnsafeMutablePointer<S>, _ ldc: Int, _ rows: Int, _ cols: Int) {
+        let lanes = S.lanes, nr = 2 &* lanes
+        let half = MemoryLayout<S.Vector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
+        var c00 = S.Vector(), c01 = S.Vector()
+        var c10 = S.Vector(), c11 = S.Vector()
         let bv = UnsafeRawPointer(b)
         for p in 0..<k {
-            let b0 = bv.loadUnaligned(fromByteOffset: p &* 64, as: SIMD4<Double>.self)
-            let b1 = bv.loadUnaligned(fromByteOffset: p &* 64 &+ 32, as: SIMD4<Double>.self)
-            let a0 = SIMD4(repeating: a[p &* 2]), a1 = SIMD4(repeating: a[p &* 2 &+ 1])
-            c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01)
-            c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11)
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.Vector.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.Vector.self)
+            let a0 = S.Vector(repeating: a[p &* 2]), a1 = S.Vector(repeating: a[p &* 2 &+ 1])
+            c00 = S.multiplyAdd(a0, b0, c00); c01 = S.multiplyAdd(a0, b1, c01)
+            c10 = S.multiplyAdd(a1, b0, c10); c11 = S.multiplyAdd(a1, b1, c11)
         }
         if rows == 2 && cols == nr {
             addRow(C, c00, c01)
             addRow(C + ldc, c10, c11)
             return
         }
-        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 4) { t in
+        withUnsafeTemporaryAllocation(of: S.Vector.self, capacity: 4) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
             addCorner(t, C, ldc, rows, cols)
         }
     }
 
-    /// Adds the 4 × 8 product of a packed A strip and a packed B strip to the
+    /// Adds the 4 × nr product of a packed A strip and a packed B strip to the
     /// `rows × cols` corner of C.
     @inline(__always)
-    static func microKernel4(_ k: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
-                            _ C: UnsafeMutablePointer<Double>, _ ldc: Int, _ rows: Int, _ cols: Int) {
-        var c00 = SIMD4<Double>(), c01 = SIMD4<Double>()
-        var c10 = SIMD4<Double>(), c11 = SIMD4<Double>()
-        var c20 = SIMD4<Double>(), c21 = SIMD4<Double>()
-        var c30 = SIMD4<Double>(), c31 = SIMD4<Double>()
+    static func microKernel4<S: MatrixScalar>(_ k: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
+                                              _ C: UnsafeMutablePointer<S>, _ ldc: Int, _ rows: Int, _ cols: Int) {
+        let lanes = S.lanes, nr = 2 &* lanes
+        let half = MemoryLayout<S.Vector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
+        var c00 = S.Vector(), c01 = S.Vector()
+        var c10 = S.Vector(), c11 = S.Vector()
+        var c20 = S.Vector(), c21 = S.Vector()
+        var c30 = S.Vector(), c31 = S.Vector()
         let bv = UnsafeRawPointer(b)
         for p in 0..<k {
-            let b0 = bv.loadUnaligned(fromByteOffset: p &* 64, as: SIMD4<Double>.self)
-            let b1 = bv.loadUnaligned(fromByteOffset: p &* 64 &+ 32, as: SIMD4<Double>.self)
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.Vector.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.Vector.self)
             let ap = a + p &* 4
-            let a0 = SIMD4(repeating: ap[0]), a1 = SIMD4(repeating: ap[1])
-            let a2 = SIMD4(repeating: ap[2]), a3 = SIMD4(repeating: ap[3])
-            c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01)
-            c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11)
-            c20 = fma(a2, b0, c20); c21 = fma(a2, b1, c21)
-            c30 = fma(a3, b0, c30); c31 = fma(a3, b1, c31)
+            let a0 = S.Vector(repeating: ap[0]), a1 = S.Vector(repeating: ap[1])
+            let a2 = S.Vector(repeating: ap[2]), a3 = S.Vector(repeating: ap[3])
+            c00 = S.multiplyAdd(a0, b0, c00); c01 = S.multiplyAdd(a0, b1, c01)
+            c10 = S.multiplyAdd(a1, b0, c10); c11 = S.multiplyAdd(a1, b1, c11)
+            c20 = S.multiplyAdd(a2, b0, c20); c21 = S.multiplyAdd(a2, b1, c21)
+            c30 = S.multiplyAdd(a3, b0, c30); c31 = S.multiplyAdd(a3, b1, c31)
         }
         if rows == 4 && cols == nr {
             addRow(C, c00, c01)
@@ -217,7 +222,7 @@ enum SwiftGEMM {
             addRow(C + 3 &* ldc, c30, c31)
             return
         }
-        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 8) { t in
+        withUnsafeTemporaryAllocation(of: S.Vector.self, capacity: 8) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
             t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
             addCorner(t, C, ldc, rows, cols)
@@ -227,19 +232,19 @@ enum SwiftGEMM {
     /// An edge tile, spilled to the stack as two vectors per row: adds only its
     /// `rows × cols` corner, the part that lies inside C.
     @inline(__always)
-    static func addCorner(_ tile: UnsafeMutableBufferPointer<SIMD4<Double>>, _ C: UnsafeMutablePointer<Double>,
-                          _ ldc: Int, _ rows: Int, _ cols: Int) {
+    static func addCorner<S: MatrixScalar>(_ tile: UnsafeMutableBufferPointer<S.Vector>, _ C: UnsafeMutablePointer<S>,
+                                           _ ldc: Int, _ rows: Int, _ cols: Int) {
+        let lanes = S.lanes
         for r in 0..<rows {
-            for j in 0..<cols { C[r &* ldc &+ j] += tile[2 &* r &+ j / 4][j % 4] }
+            for j in 0..<cols { C[r &* ldc &+ j] += tile[2 &* r &+ j / lanes][j % lanes] }
         }
     }
 
-    /// `row[0..<8] += (lo, hi)`.
+    /// `row[0..<nr] += (lo, hi)`.
     @inline(__always)
-    static func addRow(_ row: UnsafeMutablePointer<Double>, _ lo: SIMD4<Double>, _ hi: SIMD4<Double>) {
-        let raw = UnsafeMutableRawPointer(row)
-        raw.storeBytes(of: raw.loadUnaligned(as: SIMD4<Double>.self) + lo, as: SIMD4<Double>.self)
-        raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self) + hi,
-                       toByteOffset: 32, as: SIMD4<Double>.self)
+    static func addRow<S: MatrixScalar>(_ row: UnsafeMutablePointer<S>, _ lo: S.Vector, _ hi: S.Vector) {
+        let raw = UnsafeMutableRawPointer(row), lanes = S.lanes
+        S.storeVector(S.loadVector(raw, 0, from: S.self) + lo, raw, 0)
+        S.storeVector(S.loadVector(raw, lanes, from: S.self) + hi, raw, lanes)
     }
 }

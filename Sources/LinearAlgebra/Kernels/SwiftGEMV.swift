@@ -1,31 +1,12 @@
 import Dispatch
 import RealModule
 
-/// An element type weights can be stored in: `Double`, or `Float` when that is
-/// lossless (see ``WeightMatrix``). Products always accumulate in `Double`.
-package protocol WeightElement: BinaryFloatingPoint, Sendable {
-    /// Four consecutive elements at element index `i` of `p`, widened to `Double`.
-    static func load4(_ p: UnsafeRawPointer, _ i: Int) -> SIMD4<Double>
-}
-
-extension Double: WeightElement {
-    @inline(__always)
-    package static func load4(_ p: UnsafeRawPointer, _ i: Int) -> SIMD4<Double> {
-        p.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
-    }
-}
-
-extension Float: WeightElement {
-    @inline(__always)
-    package static func load4(_ p: UnsafeRawPointer, _ i: Int) -> SIMD4<Double> {
-        SIMD4<Double>(p.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self))   // exact widening
-    }
-}
-
 /// The pure-Swift matrix–vector products. `x · W` streams four rows of `W` per
 /// pass (y is loaded and stored once per four rows); `W · x` is one dot product
 /// per row. Large products are split across threads so that each reads one
-/// contiguous part of `W`. `W` may hold `Double` or `Float` (widened as it is read).
+/// contiguous part of `W`. One implementation for `Double` and `Float`
+/// (``MatrixScalar``); `W` may hold `Float`s in a `Double` product (widened as
+/// they are read).
 ///
 /// Results never depend on the thread count: `W · x` splits whole dot products,
 /// and `x · W` sums W's rows in blocks whose number is fixed by the shape, each
@@ -36,10 +17,13 @@ enum SwiftGEMV {
     /// At most this many row blocks (and partial rows) for `x · W`.
     static let maxBlocks = 8
 
-    static func run<E: WeightElement>(
+    @_specialize(where S == Double, E == Double)
+    @_specialize(where S == Double, E == Float)
+    @_specialize(where S == Float, E == Float)
+    static func run<S: MatrixScalar, E: MatrixScalar>(
         w W: UnsafePointer<E>, rows: Int, cols: Int, ldw: Int, transposed: Bool,
-        x: UnsafePointer<Double>, incX: Int,
-        y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double, threads: Int
+        x: UnsafePointer<S>, incX: Int,
+        y: UnsafeMutablePointer<S>, alpha: S, beta: S, threads: Int
     ) {
         let large = rows * cols >= parallelThreshold
         // Transposed: `blocks` ranges of whole rows of W (one dot product per output).
@@ -48,13 +32,11 @@ enum SwiftGEMV {
         if !transposed { Kernels.scale(y, count: cols, by: beta) }
         var job = Part(W: W, rows: rows, cols: cols, ldw: ldw, transposed: transposed, x: x, incX: incX, y: y,
                        alpha: alpha, beta: beta, blocks: blocks, threads: max(1, min(threads, blocks)),
-                       partials: transposed ? y : ThreadScratch.doubles((blocks - 1) * cols))   // the calling thread's, reused
+                       partials: transposed ? y : ThreadScratch.buffer((blocks - 1) * cols, of: S.self))   // the calling thread's, reused
         withUnsafeMutablePointer(to: &job) { job in
             // The parts go out as C functions on a context pointer: no allocation per product.
-            if E.self == Float.self {
-                parallelFor(job.pointee.threads, context: job, Part<Float>.run)
-            } else if E.self == Double.self {
-                parallelFor(job.pointee.threads, context: job, Part<Double>.run)
+            if let task = Part<S, E>.task {
+                parallelFor(job.pointee.threads, context: job, task)
             } else {
                 for t in 0..<job.pointee.threads { job.pointee.run(t) }
             }
@@ -68,12 +50,12 @@ enum SwiftGEMV {
     }
 
     /// One thread's share of a product (see ``run(w:rows:cols:ldw:transposed:x:incX:y:alpha:beta:threads:)``).
-    struct Part<E: WeightElement> {
+    struct Part<S: MatrixScalar, E: MatrixScalar> {
         let W: UnsafePointer<E>, rows: Int, cols: Int, ldw: Int, transposed: Bool
-        let x: UnsafePointer<Double>, incX: Int, y: UnsafeMutablePointer<Double>, alpha: Double, beta: Double
+        let x: UnsafePointer<S>, incX: Int, y: UnsafeMutablePointer<S>, alpha: S, beta: S
         /// Row blocks of W, the threads sharing them (contiguous runs of blocks each),
         /// and where blocks after the first put their partial y (`x · W` only).
-        let blocks: Int, threads: Int, partials: UnsafeMutablePointer<Double>
+        let blocks: Int, threads: Int, partials: UnsafeMutablePointer<S>
 
         /// Thread `t`: blocks `t * blocks / threads ..< (t + 1) * blocks / threads`.
         func run(_ t: Int) {
@@ -94,17 +76,18 @@ enum SwiftGEMV {
     }
 
     /// `y[0..<n] += alpha * x[0..<k] · W[k, n]`, W's rows `ldw` apart.
-    @_specialize(where E == Double)
-    @_specialize(where E == Float)
-    static func rowSweep<E: WeightElement>(_ W: UnsafePointer<E>, _ k: Int, _ n: Int, _ ldw: Int,
-                                           _ x: UnsafePointer<Double>, _ incX: Int,
-                                           _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
-        let yv = UnsafeMutableRawPointer(y)
-        let vectorEnd = n & ~3
+    @_specialize(where S == Double, E == Double)
+    @_specialize(where S == Double, E == Float)
+    @_specialize(where S == Float, E == Float)
+    static func rowSweep<S: MatrixScalar, E: MatrixScalar>(_ W: UnsafePointer<E>, _ k: Int, _ n: Int, _ ldw: Int,
+                                                           _ x: UnsafePointer<S>, _ incX: Int,
+                                                           _ y: UnsafeMutablePointer<S>, _ alpha: S) {
+        let yv = UnsafeMutableRawPointer(y), lanes = S.lanes
+        let vectorEnd = n / lanes * lanes
         var p = 0
         while p < k {
             let rowsHere = min(4, k - p)
-            var xs = SIMD4<Double>()
+            var xs = SIMD4<S>()
             for r in 0..<rowsHere { xs[r] = alpha * x[(p &+ r) &* incX] }
             // Rows past the end reuse row p with a zero weight, so the loop stays branch-free.
             let w0 = W + p &* ldw
@@ -112,24 +95,24 @@ enum SwiftGEMV {
             let w2 = rowsHere > 2 ? w0 + 2 &* ldw : w0
             let w3 = rowsHere > 3 ? w0 + 3 &* ldw : w0
             let (v0, v1, v2, v3) = (UnsafeRawPointer(w0), UnsafeRawPointer(w1), UnsafeRawPointer(w2), UnsafeRawPointer(w3))
-            let x0 = SIMD4(repeating: xs[0]), x1 = SIMD4(repeating: xs[1])
-            let x2 = SIMD4(repeating: xs[2]), x3 = SIMD4(repeating: xs[3])
+            let x0 = S.Vector(repeating: xs[0]), x1 = S.Vector(repeating: xs[1])
+            let x2 = S.Vector(repeating: xs[2]), x3 = S.Vector(repeating: xs[3])
             var j = 0
             while j < vectorEnd {
-                var acc = yv.loadUnaligned(fromByteOffset: j &* 8, as: SIMD4<Double>.self)
-                acc = SwiftGEMM.fma(x0, E.load4(v0, j), acc)
-                acc = SwiftGEMM.fma(x1, E.load4(v1, j), acc)
-                acc = SwiftGEMM.fma(x2, E.load4(v2, j), acc)
-                acc = SwiftGEMM.fma(x3, E.load4(v3, j), acc)
-                yv.storeBytes(of: acc, toByteOffset: j &* 8, as: SIMD4<Double>.self)
-                j &+= 4
+                var acc = S.loadVector(yv, j, from: S.self)
+                acc = S.multiplyAdd(x0, S.loadVector(v0, j, from: E.self), acc)
+                acc = S.multiplyAdd(x1, S.loadVector(v1, j, from: E.self), acc)
+                acc = S.multiplyAdd(x2, S.loadVector(v2, j, from: E.self), acc)
+                acc = S.multiplyAdd(x3, S.loadVector(v3, j, from: E.self), acc)
+                S.storeVector(acc, yv, j)
+                j &+= lanes
             }
             while j < n {
                 var acc = y[j]
-                acc = Relaxed.multiplyAdd(xs[0], Double(w0[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[1], Double(w1[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[2], Double(w2[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[3], Double(w3[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[0], S(w0[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[1], S(w1[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[2], S(w2[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[3], S(w3[j]), acc)
                 y[j] = acc
                 j &+= 1
             }
@@ -138,40 +121,56 @@ enum SwiftGEMV {
     }
 
     /// `y[i] += alpha * dot(W[i, 0..<k], x)` for `i` in `0..<m`, W's rows `ldw` apart.
-    @_specialize(where E == Double)
-    @_specialize(where E == Float)
-    static func rowDots<E: WeightElement>(_ W: UnsafePointer<E>, _ m: Int, _ k: Int, _ ldw: Int,
-                                          _ x: UnsafePointer<Double>, _ incX: Int,
-                                          _ y: UnsafeMutablePointer<Double>, _ alpha: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: incX == 1 ? 0 : k) { tmp in
+    @_specialize(where S == Double, E == Double)
+    @_specialize(where S == Double, E == Float)
+    @_specialize(where S == Float, E == Float)
+    static func rowDots<S: MatrixScalar, E: MatrixScalar>(_ W: UnsafePointer<E>, _ m: Int, _ k: Int, _ ldw: Int,
+                                                          _ x: UnsafePointer<S>, _ incX: Int,
+                                                          _ y: UnsafeMutablePointer<S>, _ alpha: S) {
+        withUnsafeTemporaryAllocation(of: S.self, capacity: incX == 1 ? 0 : k) { tmp in
             var xs = x
             if incX != 1 {
                 for p in 0..<k { tmp[p] = x[p &* incX] }
                 xs = UnsafePointer(tmp.baseAddress!)
             }
-            let xv = UnsafeRawPointer(xs)
-            let vectorEnd = k & ~7
+            let xv = UnsafeRawPointer(xs), lanes = S.lanes
+            let vectorEnd = k / (2 &* lanes) * (2 &* lanes)
             for i in 0..<m {
                 let wv = UnsafeRawPointer(W + i &* ldw)
-                var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
+                var s0 = S.Vector(), s1 = S.Vector()
                 var p = 0
                 while p < vectorEnd {
-                    s0 = SwiftGEMM.fma(E.load4(wv, p), Double.load4(xv, p), s0)
-                    s1 = SwiftGEMM.fma(E.load4(wv, p &+ 4), Double.load4(xv, p &+ 4), s1)
-                    p &+= 8
+                    s0 = S.multiplyAdd(S.loadVector(wv, p, from: E.self), S.loadVector(xv, p, from: S.self), s0)
+                    s1 = S.multiplyAdd(S.loadVector(wv, p &+ lanes, from: E.self), S.loadVector(xv, p &+ lanes, from: S.self), s1)
+                    p &+= 2 &* lanes
                 }
                 var sum = (s0 + s1).sum()
-                while p < k { sum = Relaxed.multiplyAdd(Double(W[i &* ldw &+ p]), xs[p], sum); p &+= 1 }
+                while p < k { sum = Relaxed.multiplyAdd(S(W[i &* ldw &+ p]), xs[p], sum); p &+= 1 }
                 y[i] += alpha * sum
             }
         }
     }
 }
 
-extension SwiftGEMV.Part where E == Float {
+extension SwiftGEMV.Part {
+    /// The C function that runs part `t` of the job the context points to, for
+    /// the scalar pairs the kernels are specialised for (`nil` for others).
+    static var task: ParallelTask? {
+        if S.self == Double.self && E.self == Double.self { return SwiftGEMV.Part<Double, Double>.run }
+        if S.self == Double.self && E.self == Float.self { return SwiftGEMV.Part<Double, Float>.run }
+        if S.self == Float.self && E.self == Float.self { return SwiftGEMV.Part<Float, Float>.run }
+        return nil
+    }
+}
+
+extension SwiftGEMV.Part where S == Double, E == Double {
     static let run: ParallelTask = { part, t in part!.assumingMemoryBound(to: Self.self).pointee.run(t) }
 }
 
-extension SwiftGEMV.Part where E == Double {
+extension SwiftGEMV.Part where S == Double, E == Float {
+    static let run: ParallelTask = { part, t in part!.assumingMemoryBound(to: Self.self).pointee.run(t) }
+}
+
+extension SwiftGEMV.Part where S == Float, E == Float {
     static let run: ParallelTask = { part, t in part!.assumingMemoryBound(to: Self.self).pointee.run(t) }
 }

@@ -45,19 +45,20 @@ package func vectorExp(_ x: SIMD4<Double>) -> SIMD4<Double> {
     return result
 }
 
-/// `x[i] = e^(x[i])` for `count` doubles, four at a time (see ``vectorExp(_:)``).
-package func vectorExp(_ x: UnsafeMutablePointer<Double>, count: Int) {
-    let raw = UnsafeMutableRawPointer(x)
+/// `x[i] = e^(x[i])` for `count` elements, four at a time (see ``vectorExp(_:)``;
+/// `Float`s are widened, exponentiated in `Double` and rounded back).
+@_specialize(where S == Double)
+@_specialize(where S == Float)
+package func vectorExp<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, count: Int) {
     var i = 0
     while i + 4 <= count {
-        raw.storeBytes(of: vectorExp(raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)),
-                       toByteOffset: i * 8, as: SIMD4<Double>.self)
+        S.store4(vectorExp(S.load4(x, i)), x, i)
         i += 4
     }
     if i < count {
         var tail = SIMD4<Double>()
-        for j in i..<count { tail[j - i] = x[j] }
+        for j in i..<count { tail[j - i] = Double(x[j]) }
         let e = vectorExp(tail)
-        for j in i..<count { x[j] = e[j - i] }
+        for j in i..<count { x[j] = S(e[j - i]) }
     }
 }

@@ -1,11 +1,11 @@
 // A matrix is encoded as JSON as nested arrays of rows, `[[1, 2], [3, 4]]`,
 // the layout NumPy's `tolist()` and picoGPT's parameter files use.
 
-extension Matrix: Codable {
+extension DenseMatrix: Codable {
     /// Decodes nested arrays of rows; ragged rows are a `DecodingError`
     /// naming the row.
     public init(from decoder: Decoder) throws {
-        let nested = try decoder.singleValueContainer().decode([[Double]].self)
+        let nested = try decoder.singleValueContainer().decode([[Scalar]].self)
         let cols = nested.first?.count ?? 0
         if let bad = nested.firstIndex(where: { $0.count != cols }) {
             throw DecodingError.dataCorrupted(.init(

@@ -1,6 +1,6 @@
 import COpenBLAS
 
-extension Matrix {
+extension DenseMatrix {
     /// The general matrix product `c = alpha * op(a) * op(b) + beta * c`, written
     /// into `c`'s existing storage (no allocation when `c` is uniquely held).
     ///
@@ -12,10 +12,10 @@ extension Matrix {
     ///
     /// - Precondition: inner dimensions agree and `c` is `[rows of op(a), cols of op(b)]`.
     public static func multiply(
-        _ a: Matrix, transposeA: Bool = false,
-        _ b: Matrix, transposeB: Bool = false,
-        alpha: Double = 1, beta: Double = 0,
-        into c: inout Matrix, backend: Backend = .default
+        _ a: DenseMatrix, transposeA: Bool = false,
+        _ b: DenseMatrix, transposeB: Bool = false,
+        alpha: Scalar = 1, beta: Scalar = 0,
+        into c: inout DenseMatrix, backend: Backend = .default
     ) {
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
@@ -44,9 +44,9 @@ extension Matrix {
 
     /// The matrix product `self · other` (`[m, k] · [k, n] -> [m, n]`), or with
     /// `transposeOther`, `self · otherᵀ` (`[m, k] · [n, k]ᵀ -> [m, n]`).
-    public func matmul(_ other: Matrix, transposeOther: Bool = false, backend: Backend = .default) -> Matrix {
-        var c = Matrix.zeros(rows: rows, cols: transposeOther ? other.rows : other.cols)
-        Matrix.multiply(self, other, transposeB: transposeOther, into: &c, backend: backend)
+    public func matmul(_ other: DenseMatrix, transposeOther: Bool = false, backend: Backend = .default) -> DenseMatrix {
+        var c = DenseMatrix.zeros(rows: rows, cols: transposeOther ? other.rows : other.cols)
+        DenseMatrix.multiply(self, other, transposeB: transposeOther, into: &c, backend: backend)
         return c
     }
 }

@@ -29,27 +29,27 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }
 
-extension Matrix {
+extension DenseMatrix {
     /// A matrix of random elements, the same for the same seed on every run
     /// and machine. The default distribution is the standard normal.
     public static func random(rows: Int, cols: Int, seed: UInt64,
-                              distribution: RandomDistribution = .normal()) -> Matrix {
+                              distribution: RandomDistribution = .normal()) -> DenseMatrix {
         var g = SeededGenerator(seed: seed)
-        var out = [Double](repeating: 0, count: rows * cols)
+        var out = [Scalar](repeating: 0, count: rows * cols)
         switch distribution {
         case let .uniform(low, high):
-            for i in out.indices { out[i] = low + (high - low) * g.nextUnit() }
+            for i in out.indices { out[i] = Scalar(low + (high - low) * g.nextUnit()) }   // drawn in Double, then rounded
         case let .normal(mean, sd):
             var i = 0
             while i < out.count {
                 // Box–Muller: two independent normals from two uniforms in (0, 1].
                 let u1 = 1 - g.nextUnit(), u2 = g.nextUnit()
                 let r = (-2 * Foundation.log(u1)).squareRoot()
-                out[i] = mean + sd * r * Foundation.cos(2 * .pi * u2)
-                if i + 1 < out.count { out[i + 1] = mean + sd * r * Foundation.sin(2 * .pi * u2) }
+                out[i] = Scalar(mean + sd * r * Foundation.cos(2 * .pi * u2))
+                if i + 1 < out.count { out[i + 1] = Scalar(mean + sd * r * Foundation.sin(2 * .pi * u2)) }
                 i += 2
             }
         }
-        return Matrix(rows: rows, cols: cols, elements: out)
+        return DenseMatrix(rows: rows, cols: cols, elements: out)
     }
 }

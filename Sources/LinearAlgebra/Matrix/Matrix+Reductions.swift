@@ -1,41 +1,41 @@
 // Row-wise reductions: each returns a column vector `[rows, 1]` (or `[Int]`
 // for argmax), so it broadcasts back with `subtractingColumn` and friends.
 
-extension Matrix {
+extension DenseMatrix {
     /// Reduces every row with `body(row) -> value` into a `[rows, 1]` column.
     @inlinable
-    public func reduceRows(_ body: (UnsafeBufferPointer<Double>) -> Double) -> Matrix {
-        var out = [Double](repeating: 0, count: rows)
+    public func reduceRows(_ body: (UnsafeBufferPointer<Scalar>) -> Scalar) -> DenseMatrix {
+        var out = [Scalar](repeating: 0, count: rows)
         elements.withUnsafeBufferPointer { e in
             for r in 0..<rows {
                 out[r] = body(UnsafeBufferPointer(rebasing: e[r * cols ..< (r + 1) * cols]))
             }
         }
-        return Matrix(rows: rows, cols: 1, elements: out)
+        return DenseMatrix(rows: rows, cols: 1, elements: out)
     }
 
     /// The largest element of each row: `[rows, cols] -> [rows, 1]`. Requires `cols > 0`.
-    public func rowMax() -> Matrix {
+    public func rowMax() -> DenseMatrix {
         precondition(cols > 0, "rowMax: no columns in \(shapeDescription)")
         return reduceRows { $0.max()! }
     }
 
     /// The sum of each row: `[rows, cols] -> [rows, 1]`.
-    public func rowSum() -> Matrix { reduceRows { $0.reduce(0, +) } }
+    public func rowSum() -> DenseMatrix { reduceRows { $0.reduce(0, +) } }
 
     /// The mean of each row: `[rows, cols] -> [rows, 1]`. Requires `cols > 0`.
-    public func rowMean() -> Matrix {
+    public func rowMean() -> DenseMatrix {
         precondition(cols > 0, "rowMean: no columns in \(shapeDescription)")
-        return reduceRows { $0.reduce(0, +) / Double($0.count) }
+        return reduceRows { $0.reduce(0, +) / Scalar($0.count) }
     }
 
     /// The population variance of each row (divides by `cols`, as NumPy's
     /// `var` does): `[rows, cols] -> [rows, 1]`. Two-pass, for accuracy.
-    public func rowVariance() -> Matrix {
+    public func rowVariance() -> DenseMatrix {
         precondition(cols > 0, "rowVariance: no columns in \(shapeDescription)")
         return reduceRows { row in
-            let mean = row.reduce(0, +) / Double(row.count)
-            return row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(row.count)
+            let mean = row.reduce(0, +) / Scalar(row.count)
+            return row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Scalar(row.count)
         }
     }
 

@@ -141,12 +141,50 @@ public struct WeightMatrix: Sendable, Equatable {
         }
     }
 
-    /// Adds row `r`, widened, to `out[0..<cols]`.
-    package func addRow(_ r: Int, to out: UnsafeMutablePointer<Double>) {
+    /// The same weights as `Float`s only, for a model computing in `Float`:
+    /// a `Double` copy is dropped, and `Double` elements that are not exactly
+    /// `Float`s are rounded to nearest.
+    public func roundedToFloat() -> WeightMatrix {
+        switch storage {
+        case .float: return self
+        case let .both(_, floats): return WeightMatrix(rows: rows, cols: cols, storage: .float(floats))
+        case let .double(values): return WeightMatrix(rows: rows, cols: cols, storage: .float(values.map { Float($0) }))
+        }
+    }
+
+    /// Adds row `r`, converted to `S`, to `out[0..<cols]`.
+    package func addRow<S: MatrixScalar>(_ r: Int, to out: UnsafeMutablePointer<S>) {
         precondition(r >= 0 && r < rows, "WeightMatrix: row \(r) out of shape \(shapeDescription)")
         switch storage {
-        case let .double(values), let .both(values, _): for j in 0..<cols { out[j] += values[r * cols + j] }
-        case let .float(values): for j in 0..<cols { out[j] += Double(values[r * cols + j]) }
+        case let .double(values), let .both(values, _): for j in 0..<cols { out[j] += S(values[r * cols + j]) }
+        case let .float(values): for j in 0..<cols { out[j] += S(values[r * cols + j]) }
+        }
+    }
+
+    /// ``multiply(_:rows:transposed:into:beta:backend:)`` with `Float` activations:
+    /// `Float` weights go straight to
+    /// `cblas_sgemm`/`sgemv` or the pure-Swift `Float` kernels. Weights held only
+    /// as `Double` (not exactly `Float`s) are multiplied in `Double` and the
+    /// result rounded; ``roundedToFloat()`` avoids that.
+    private func multiplyFloat(_ x: UnsafePointer<Float>, rows m: Int, transposed: Bool,
+                               into y: UnsafeMutablePointer<Float>, beta: Float, backend: Backend) {
+        let k = transposed ? cols : rows, n = transposed ? rows : cols
+        switch storage {
+        case let .float(values), let .both(_, values):
+            values.withUnsafeBufferPointer { w in
+                Kernels.multiply(x, lda: k, transposeA: false, w.baseAddress!, ldb: cols, transposeB: transposed,
+                                 y, ldc: n, m: m, n: n, k: k, beta: beta, backend: backend)   // [m, k] · op(W) -> [m, n]
+            }
+        case .double:
+            let wide = (0..<m * k).map { Double(x[$0]) }
+            var out = (0..<m * n).map { Double(y[$0]) }
+            wide.withUnsafeBufferPointer { xp in
+                out.withUnsafeMutableBufferPointer { yp in
+                    multiplyDouble(xp.baseAddress!, rows: m, transposed: transposed, into: yp.baseAddress!,
+                                   beta: Double(beta), backend: backend)
+                }
+            }
+            for i in 0..<m * n { y[i] = Float(out[i]) }
         }
     }
 
@@ -159,8 +197,19 @@ public struct WeightMatrix: Sendable, Equatable {
     /// ``Backend/blas`` from ``widenFromRows`` rows on, they are widened a panel at
     /// a time for OpenBLAS. With both copies, GEMVs read the `Float`s and GEMMs
     /// the `Double`s.
-    package func multiply(_ x: UnsafePointer<Double>, rows m: Int, transposed: Bool = false,
-                          into y: UnsafeMutablePointer<Double>, beta: Double = 0, backend: Backend = .default) {
+    /// `S` is `Double` or `Float`; see ``multiplyFloat`` for the latter.
+    @inline(__always)
+    package func multiply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows m: Int, transposed: Bool = false,
+                                           into y: UnsafeMutablePointer<S>, beta: S = 0, backend: Backend = .default) {
+        if S.self == Float.self {
+            multiplyFloat(Kernels.raw(x), rows: m, transposed: transposed, into: Kernels.rawMutable(y), beta: Float(beta), backend: backend)
+        } else {
+            multiplyDouble(Kernels.raw(x), rows: m, transposed: transposed, into: Kernels.rawMutable(y), beta: Double(beta), backend: backend)
+        }
+    }
+
+    private func multiplyDouble(_ x: UnsafePointer<Double>, rows m: Int, transposed: Bool,
+                                into y: UnsafeMutablePointer<Double>, beta: Double, backend: Backend) {
         let k = transposed ? cols : rows, n = transposed ? rows : cols
         let threads = KernelThreads.current
         func doubles(_ values: [Double]) {
@@ -234,7 +283,7 @@ public struct WeightMatrix: Sendable, Equatable {
 private func widen(_ p: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>) {
     var i = 0
     while i + 4 <= count {
-        UnsafeMutableRawPointer(out).storeBytes(of: Float.load4(UnsafeRawPointer(p), i), toByteOffset: i * 8, as: SIMD4<Double>.self)
+        UnsafeMutableRawPointer(out).storeBytes(of: Double.loadVector(UnsafeRawPointer(p), i, from: Float.self), toByteOffset: i * 8, as: SIMD4<Double>.self)
         i += 4
     }
     while i < count { out[i] = Double(p[i]); i += 1 }

@@ -103,9 +103,14 @@ enum ThreadScratch {
         return key
     }()
 
-    /// At least `count` doubles (contents unspecified), valid until the same
-    /// thread asks again; not for use across nested calls.
-    static func doubles(_ count: Int) -> UnsafeMutablePointer<Double> {
+    /// Room for at least `count` elements of `S` (contents unspecified), valid
+    /// until the same thread asks again; not for use across nested calls.
+    static func buffer<S: MatrixScalar>(_ count: Int, of: S.Type) -> UnsafeMutablePointer<S> {
+        let doubles = doubles((count * MemoryLayout<S>.stride + 7) / 8)
+        return UnsafeMutableRawPointer(doubles).bindMemory(to: S.self, capacity: count)
+    }
+
+    private static func doubles(_ count: Int) -> UnsafeMutablePointer<Double> {
         if let block = pthread_getspecific(key)?.assumingMemoryBound(to: Double.self), Int(block[0]) >= count {
             return block + 1
         }

@@ -19,11 +19,14 @@ extension GPT {
     /// Any other tensor, a layer the config does not have, or a config key asking
     /// for a GPT-2 variant this library does not implement, is an error.
     ///
+    /// With `dtype` ``DType/float32`` the model computes in `Float` and its
+    /// weights are read as `Float`s only (`weights` is then ignored).
+    ///
     /// - Throws: ``CheckpointError`` naming the file (and tensor) for a missing or
     ///   broken directory, file, tensor or shape.
-    public init(directory: URL, weights: WeightMatrix.Precision = .both) throws {
+    public init(directory: URL, weights: WeightMatrix.Precision = .both, dtype: DType = .float64) throws {
         let (config, file) = try GPT.openCheckpoint(directory)
-        try self.init(config: config, safetensors: file, weights: weights)
+        try self.init(config: config, safetensors: file, weights: weights, dtype: dtype)
     }
 
     /// The config and the validated (not yet read) weights file of a Hugging Face GPT-2 directory.
@@ -40,12 +43,14 @@ extension GPT {
 
     /// Builds a model of `config`'s shape from a validated safetensors file,
     /// keeping weight matrices in `weights`. Every tensor is checked against the
-    /// config before any is read.
+    /// config before any is read. `dtype` as for ``init(directory:weights:dtype:)``.
     ///
     /// - Throws: ``CheckpointError`` naming the tensor for a missing, misshapen,
     ///   unexpected or unreadable one; ``ModelError`` for an invalid config.
-    public init(config: GPTConfig, safetensors file: SafetensorsFile, weights: WeightMatrix.Precision = .both) throws {
+    public init(config: GPTConfig, safetensors file: SafetensorsFile, weights: WeightMatrix.Precision = .both,
+                dtype: DType = .float64) throws {
         try config.validate()
+        let weights = dtype == .float32 ? .float32 : weights
         let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
         try GPT.checkTensorNames(file, prefix: prefix, config: config)
         var model = GPT.skeleton(config)
@@ -73,7 +78,7 @@ extension GPT {
             }
         }
         try model.validate()
-        self = model
+        self = model.converted(to: dtype)
     }
 
     /// Refuses a file holding tensors the config does not account for: layers

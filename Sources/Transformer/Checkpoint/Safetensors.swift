@@ -159,7 +159,7 @@ public struct SafetensorsFile {
 
     /// A tensor's elements converted to `E` (exact for `Double`, and for `Float`
     /// from F32, F16 and BF16), in row-major order.
-    private func elements<E: WeightElement>(_ tensor: String, as: E.Type) throws -> [E] {
+    private func elements<E: MatrixScalar>(_ tensor: String, as: E.Type) throws -> [E] {
         let info = try self.info(tensor)
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
@@ -199,7 +199,7 @@ public struct SafetensorsFile {
     /// (F64 to `Float` rounds: callers only ask for it with `E == Double`).
     @_specialize(where E == Double)
     @_specialize(where E == Float)
-    private static func convert<E: WeightElement>(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, into out: UnsafeMutablePointer<E>) {
+    private static func convert<E: MatrixScalar>(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, into out: UnsafeMutablePointer<E>) {
         let n = raw.count / dtype.size
         switch dtype {
         case .F64:

@@ -51,7 +51,7 @@ extension GPT {
         // The last new token is never fed back: the cache holds prompt + new − 1 positions, at most n_ctx.
         let window = config.nCtx
         let needed = maxNewTokens > window ? window : min(window, prompt.count + max(maxNewTokens - 1, 0))
-        let cache = try cache ?? KVCache(config: config, capacity: needed)
+        let cache = try cache ?? KVCache(config: config, capacity: needed, dtype: dtype)
         guard cache.capacity >= needed else {
             throw ModelError.invalidValue(field: "cache", reason: "holds \(cache.capacity) positions, this generation needs \(needed)")
         }

@@ -31,6 +31,9 @@ public struct GPT: Sendable, Equatable {
     /// The backend this model runs on when a call names none; `nil` follows
     /// ``LinearAlgebra/Backend/default``. Not part of the JSON.
     public var backend: Backend?
+    /// What it computes in: `Double` (the default) or `Float` weights,
+    /// activations and KV cache. ``converted(to:)`` changes it.
+    public private(set) var dtype: DType = .float64
 
     /// A model from its parts; throws ``ModelError`` when a shape does not fit the config.
     public init(config: GPTConfig, wte: WeightMatrix, wpe: WeightMatrix, blocks: [TransformerBlock],
@@ -102,7 +105,7 @@ public struct GPT: Sendable, Equatable {
     public func callAsFunction(_ tokens: [Int], backend: Backend? = nil) throws -> Matrix {
         try checkInput(tokens)
         var logits = Matrix.zeros(rows: tokens.count, cols: config.nVocab)
-        try forward(tokens, cache: KVCache(config: config, capacity: tokens.count), logits: &logits,
+        try forward(tokens, cache: KVCache(config: config, capacity: tokens.count, dtype: dtype), logits: &logits,
                     allPositions: true, backend: backend)
         return logits
     }
@@ -123,16 +126,29 @@ public struct GPT: Sendable, Equatable {
     /// to `recorder` when there is one (``trace(_:top:backend:)``).
     func run(_ tokens: [Int], cache: KVCache, logits: inout Matrix, allPositions: Bool, backend: Backend,
              recorder: TraceRecorder? = nil) throws {
-        let start = cache.count, n = tokens.count, d = config.nEmbd
+        let start = cache.count, n = tokens.count
         try checkInput(tokens, startingAt: start)
         if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
         precondition(cache.fits(config), "KVCache sized for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model is \(config)")
+        try cache.prepare(for: dtype)
+        switch dtype {
+        case .float64: run(tokens, in: Double.self, cache: cache, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
+        case .float32: run(tokens, in: Float.self, cache: cache, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
+        }
+    }
+
+    /// The forward pass in `S` (the model's ``dtype``), on checked input.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    private func run<S: MatrixScalar>(_ tokens: [Int], in: S.Type, cache: KVCache, logits: inout Matrix, allPositions: Bool,
+                                      backend: Backend, recorder: TraceRecorder?) {
+        let start = cache.count, n = tokens.count, d = config.nEmbd
         let ws = cache.workspace
-        let x = ws.buffer(.x, n * d)
+        let x = ws.buffer(.x, n * d, of: S.self)
         embed(tokens, startPosition: start, into: x)                                  // [n] -> [n, d]
         recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
         for (l, block) in blocks.enumerated() {
-            block.apply(x, rows: n, cache: cache.layer(l), workspace: ws, backend: backend, recorder: recorder)   // [n, d] -> [n, d]
+            block.apply(x, rows: n, cache: cache.layer(l, of: S.self), workspace: ws, backend: backend, recorder: recorder)   // [n, d] -> [n, d]
             recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
         }
         cache.count = start + n
@@ -143,21 +159,48 @@ public struct GPT: Sendable, Equatable {
     /// Next-token logits from `rows` rows of the residual stream: the final layer
     /// norm, then the product with the token embeddings. `logits` is reshaped
     /// to `[rows, n_vocab]` only when its shape differs.
-    func unembed(_ x: UnsafePointer<Double>, rows: Int, into logits: inout Matrix, workspace ws: Workspace, backend: Backend) {
-        let d = config.nEmbd, h = ws.buffer(.h, rows * d)
+    func unembed<S: MatrixScalar>(_ x: UnsafePointer<S>, rows: Int, into logits: inout Matrix, workspace ws: Workspace, backend: Backend) {
+        let d = config.nEmbd, h = ws.buffer(.h, rows * d, of: S.self)
         lnF.apply(x, rows: rows, width: d, into: h)                                   // [rows, d]
         if logits.rows != rows || logits.cols != config.nVocab {
             logits = Matrix.zeros(rows: rows, cols: config.nVocab)
         }
         logits.elements.withUnsafeMutableBufferPointer { out in
-            wte.multiply(h, rows: rows, transposed: true, into: out.baseAddress!,
-                         backend: backend)                                             // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
+            if S.self == Double.self {
+                wte.multiply(h, rows: rows, transposed: true, into: Kernels.rawMutable(out.baseAddress!) as UnsafeMutablePointer<S>,
+                             backend: backend)                                         // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
+            } else {
+                let narrow = ws.buffer(.scores, rows * config.nVocab, of: S.self)
+                wte.multiply(h, rows: rows, transposed: true, into: narrow, backend: backend)   // [rows, n_vocab] in S
+                for i in 0..<rows * config.nVocab { out[i] = Double(narrow[i]) }      // widened for the caller
+            }
         }
+    }
+
+    /// The same model computing in `dtype`. To ``DType/float32`` every weight
+    /// matrix keeps only `Float`s (a `Double` copy is dropped, `Double`s that
+    /// are not exactly `Float`s are rounded); to ``DType/float64`` the weights
+    /// stay as they are (`Float`s are widened as they are read).
+    public func converted(to dtype: DType) -> GPT {
+        var model = self
+        model.dtype = dtype
+        guard dtype == .float32 else { return model }
+        model.wte = wte.roundedToFloat()
+        model.wpe = wpe.roundedToFloat()
+        for i in model.blocks.indices {
+            model.blocks[i].attn.cAttn.w = blocks[i].attn.cAttn.w.roundedToFloat()
+            model.blocks[i].attn.cProj.w = blocks[i].attn.cProj.w.roundedToFloat()
+            if let mlp = blocks[i].mlp {
+                model.blocks[i].mlp!.cFc.w = mlp.cFc.w.roundedToFloat()
+                model.blocks[i].mlp!.cProj.w = mlp.cProj.w.roundedToFloat()
+            }
+        }
+        return model
     }
 
     /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`,
     /// into `x` (`[n, n_embd]`, row-major).
-    private func embed(_ tokens: [Int], startPosition start: Int, into x: UnsafeMutablePointer<Double>) {
+    private func embed<S: MatrixScalar>(_ tokens: [Int], startPosition start: Int, into x: UnsafeMutablePointer<S>) {
         let d = config.nEmbd
         for (i, t) in tokens.enumerated() {
             (x + i * d).update(repeating: 0, count: d)

@@ -4,7 +4,7 @@ import LinearAlgebra
 /// decoding one more token costs one row of work instead of a full recompute.
 ///
 /// Preallocated for `capacity` positions (`2 × n_layer × capacity × n_embd`
-/// doubles), laid out per layer as `[n_head, capacity, head_size]` so each
+/// elements of its ``dtype``), laid out per layer as `[n_head, capacity, head_size]` so each
 /// head's keys are one contiguous matrix. It also owns the scratch buffers of
 /// the forward pass (a ``Workspace``), so decoding allocates nothing per token.
 /// A cache belongs to one sequence at a time; ``reset()`` starts a new one.
@@ -15,8 +15,11 @@ public final class KVCache {
     public let capacity: Int
     /// The shape it was sized for: layers, model width, heads.
     let layers: Int, width: Int, heads: Int
-    private let keys: [UnsafeMutablePointer<Double>]
-    private let values: [UnsafeMutablePointer<Double>]
+    /// The element type of its keys and values: a model computing in another
+    /// dtype reallocates an empty cache, and refuses one that holds positions.
+    public private(set) var dtype: DType
+    private var keys: [UnsafeMutableRawPointer] = []
+    private var values: [UnsafeMutableRawPointer] = []
     package let workspace = Workspace()
 
     /// An empty cache for models of `config`'s shape, holding `capacity`
@@ -24,39 +27,58 @@ public final class KVCache {
     ///
     /// - Throws: ``ModelError/invalidValue(field:reason:)`` for a config outside
     ///   ``GPTConfig/validate(path:)``'s limits or a capacity outside `1…n_ctx`.
-    public convenience init(config: GPTConfig, capacity: Int? = nil) throws {
+    public convenience init(config: GPTConfig, capacity: Int? = nil, dtype: DType = .float64) throws {
         try config.validate()
         let capacity = capacity ?? config.nCtx
         guard (1...config.nCtx).contains(capacity) else {
             throw ModelError.invalidValue(field: "capacity", reason: "must be in 1…\(config.nCtx) (n_ctx), found \(capacity)")
         }
-        self.init(layers: config.nLayer, width: config.nEmbd, heads: config.nHead, capacity: capacity)
+        self.init(layers: config.nLayer, width: config.nEmbd, heads: config.nHead, capacity: capacity, dtype: dtype)
     }
 
     /// A cache of the given shape (checked by the caller).
-    package init(layers: Int, width: Int, heads: Int, capacity: Int) {
+    package init(layers: Int, width: Int, heads: Int, capacity: Int, dtype: DType = .float64) {
         self.layers = layers
         self.width = width
         self.heads = heads
         self.capacity = capacity
-        let size = capacity * width
-        // Zeroed now, so the memory is in place before the first token, not during it.
-        func zeroed() -> UnsafeMutablePointer<Double> {
-            let p = UnsafeMutablePointer<Double>.allocate(capacity: max(size, 1))
-            p.initialize(repeating: 0, count: max(size, 1))
+        self.dtype = dtype
+        allocate()
+    }
+
+    /// Zeroed buffers for every layer, so the memory is in place before the first token, not during it.
+    private func allocate() {
+        let bytes = max(capacity * width, 1) * dtype.size
+        func zeroed() -> UnsafeMutableRawPointer {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
             return p
         }
         keys = (0..<layers).map { _ in zeroed() }
         values = (0..<layers).map { _ in zeroed() }
     }
 
-    deinit {
+    private func deallocate() {
         keys.forEach { $0.deallocate() }
         values.forEach { $0.deallocate() }
     }
 
+    deinit { deallocate() }
+
+    /// Makes the cache hold `dtype` elements: reallocated when it is empty,
+    /// an error when it holds positions of the other dtype.
+    func prepare(for dtype: DType) throws {
+        if dtype == self.dtype { return }
+        guard count == 0 else {
+            throw ModelError.invalidValue(field: "cache", reason: "holds \(count) positions in \(self.dtype.rawValue), the model computes in \(dtype.rawValue): reset() it first")
+        }
+        deallocate()
+        self.dtype = dtype
+        allocate()
+    }
+
     /// The bytes of keys and values it holds (preallocated).
-    public var byteCount: Int { 2 * layers * capacity * width * MemoryLayout<Double>.size }
+    public var byteCount: Int { 2 * layers * capacity * width * dtype.size }
 
     /// Forgets every position, keeping the memory.
     public func reset() { count = 0 }
@@ -66,20 +88,23 @@ public final class KVCache {
         layers == config.nLayer && width == config.nEmbd && heads == config.nHead
     }
 
-    /// Layer `l`'s keys and values, with the positions held so far.
-    package func layer(_ l: Int) -> Layer {
-        Layer(keys: keys[l], values: values[l], capacity: capacity, count: count, headSize: width / heads)
+    /// Layer `l`'s keys and values as `S`s, with the positions held so far.
+    package func layer<S: MatrixScalar>(_ l: Int, of: S.Type) -> Layer<S> {
+        precondition(DType.of(S.self) == dtype, "KVCache: \(dtype.rawValue) cache read as \(S.self)")
+        let elements = max(capacity * width, 1)
+        return Layer(keys: keys[l].bindMemory(to: S.self, capacity: elements), values: values[l].bindMemory(to: S.self, capacity: elements),
+                     capacity: capacity, count: count, headSize: width / heads)
     }
 
     /// One layer's keys and values: per head a `[capacity, head_size]` matrix,
     /// of which the first `count` rows are filled.
-    package struct Layer {
-        let keys: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>
+    package struct Layer<S: MatrixScalar> {
+        let keys: UnsafeMutablePointer<S>, values: UnsafeMutablePointer<S>
         let capacity: Int, count: Int, headSize: Int
 
         /// Head `h`'s keys, `[capacity, head_size]`.
-        func keys(head h: Int) -> UnsafeMutablePointer<Double> { keys + h * capacity * headSize }
+        func keys(head h: Int) -> UnsafeMutablePointer<S> { keys + h * capacity * headSize }
         /// Head `h`'s values, `[capacity, head_size]`.
-        func values(head h: Int) -> UnsafeMutablePointer<Double> { values + h * capacity * headSize }
+        func values(head h: Int) -> UnsafeMutablePointer<S> { values + h * capacity * headSize }
     }
 }

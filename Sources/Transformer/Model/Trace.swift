@@ -127,8 +127,8 @@ package final class TraceRecorder {
     }
 
     /// A copy of `rows × cols` values at `x`.
-    static func matrix(_ x: UnsafePointer<Double>, rows: Int, cols: Int) -> Matrix {
-        Matrix(rows: rows, cols: cols, elements: Array(UnsafeBufferPointer(start: x, count: rows * cols)))
+    static func matrix<S: MatrixScalar>(_ x: UnsafePointer<S>, rows: Int, cols: Int) -> Matrix {
+        Matrix(rows: rows, cols: cols, elements: UnsafeBufferPointer(start: x, count: rows * cols).map { Double($0) })
     }
 }
 
@@ -146,12 +146,18 @@ extension GPT {
         try checkInput(tokens)
         let backend = backend ?? self.backend ?? .default
         let recorder = TraceRecorder()
-        let cache = try KVCache(config: config, capacity: tokens.count)
+        let cache = try KVCache(config: config, capacity: tokens.count, dtype: dtype)
         var logits = Matrix.zeros(rows: tokens.count, cols: config.nVocab)
         try run(tokens, cache: cache, logits: &logits, allPositions: true, backend: backend, recorder: recorder)
         let lens = recorder.residual.dropFirst().map { stream -> LogitLens in
             var lensLogits = Matrix.zeros(rows: stream.rows, cols: config.nVocab)
-            stream.withElements { unembed($0, rows: stream.rows, into: &lensLogits, workspace: cache.workspace, backend: backend) }
+            switch dtype {   // the stream as the model holds it, so the lens reads what the next block reads
+            case .float64: stream.withElements { unembed($0, rows: stream.rows, into: &lensLogits, workspace: cache.workspace, backend: backend) }
+            case .float32:
+                FloatMatrix(stream).elements.withUnsafeBufferPointer {
+                    unembed($0.baseAddress!, rows: stream.rows, into: &lensLogits, workspace: cache.workspace, backend: backend)
+                }
+            }
             return LogitLens(top: GPT.ranked(lensLogits, top: k))
         }
         return Trace(tokens: tokens, residual: recorder.residual.map(ResidualStream.init), attention: recorder.attention,

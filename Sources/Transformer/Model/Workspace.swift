@@ -1,3 +1,5 @@
+import LinearAlgebra
+
 /// Scratch buffers for a forward pass, one per role; each grows to the
 /// largest size asked for and is then reused, so a decoded token allocates
 /// nothing. Owned by a ``KVCache``.
@@ -13,21 +15,21 @@ package final class Workspace {
         /// The MLP's hidden layer, `[n, 4d]`.
         case hidden
     }
-    private var pointers = [UnsafeMutablePointer<Double>?](repeating: nil, count: Slot.allCases.count)
-    private var capacities = [Int](repeating: 0, count: Slot.allCases.count)
+    private var pointers = [UnsafeMutableRawPointer?](repeating: nil, count: Slot.allCases.count)
+    private var capacities = [Int](repeating: 0, count: Slot.allCases.count)   // in bytes
 
     package init() {}
 
-    /// A buffer of at least `count` doubles (contents unspecified), valid until
-    /// the same slot is asked for more.
-    package func buffer(_ slot: Slot, _ count: Int) -> UnsafeMutablePointer<Double> {
-        let i = slot.rawValue
-        if let p = pointers[i], capacities[i] >= count { return p }
+    /// Slot `slot`'s buffer with room for at least `count` elements of `S`
+    /// (contents unspecified; reallocated only when it must grow).
+    package func buffer<S: MatrixScalar>(_ slot: Slot, _ count: Int, of: S.Type) -> UnsafeMutablePointer<S> {
+        let i = slot.rawValue, bytes = max(count, 1) * MemoryLayout<S>.stride
+        if let p = pointers[i], capacities[i] >= bytes { return p.bindMemory(to: S.self, capacity: capacities[i] / MemoryLayout<S>.stride) }
         pointers[i]?.deallocate()
-        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         pointers[i] = p
-        capacities[i] = max(count, 1)
-        return p
+        capacities[i] = bytes
+        return p.bindMemory(to: S.self, capacity: max(count, 1))
     }
 
     deinit { pointers.forEach { $0?.deallocate() } }

@@ -34,7 +34,7 @@ public struct CausalSelfAttention: OperationModel, Equatable {
         precondition(x.cols == width, "CausalSelfAttention: input \(x.shapeDescription) does not fit width \(width)")
         let cache = KVCache(layers: 1, width: width, heads: nHead, capacity: x.rows)   // keys and values of these rows only
         return Matrix(rows: x.rows, cols: width) { y in                                // [n, d] -> [n, d]
-            x.withElements { apply($0, rows: x.rows, cache: cache.layer(0), workspace: cache.workspace, into: y, backend: backend) }
+            x.withElements { apply($0, rows: x.rows, cache: cache.layer(0, of: Double.self), workspace: cache.workspace, into: y, backend: backend) }
         }
     }
 
@@ -48,12 +48,13 @@ public struct CausalSelfAttention: OperationModel, Equatable {
     ///
     /// With `patterns` (`[n_head, n, cache.count + n]`), each head's attention
     /// weights are copied there as well (for a trace).
-    package func apply(_ x: UnsafePointer<Double>, rows n: Int, cache: KVCache.Layer, workspace ws: Workspace,
-                       into y: UnsafeMutablePointer<Double>, backend: Backend, patterns: UnsafeMutablePointer<Double>? = nil) {
+    package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, cache: KVCache.Layer<S>, workspace ws: Workspace,
+                                        into y: UnsafeMutablePointer<S>, backend: Backend,
+                                        patterns: UnsafeMutablePointer<Double>? = nil) {
         let d = width, hd = headSize, start = cache.count, total = start + n
         precondition(cache.headSize == hd && total <= cache.capacity,
                      "CausalSelfAttention: a cache of \(cache.capacity) positions with head size \(cache.headSize) cannot take \(n) rows after \(start) with head size \(hd)")
-        let qkv = ws.buffer(.qkv, n * 3 * d)
+        let qkv = ws.buffer(.qkv, n * 3 * d, of: S.self)
         cAttn.apply(x, rows: n, into: qkv, backend: backend)                          // [n, d] -> [n, 3d]
         for h in 0..<nHead {                                                           // new keys, values -> the cache
             for i in 0..<n {
@@ -61,15 +62,15 @@ public struct CausalSelfAttention: OperationModel, Equatable {
                 (cache.values(head: h) + (start + i) * hd).update(from: qkv + i * 3 * d + 2 * d + h * hd, count: hd)
             }
         }
-        let heads = ws.buffer(.heads, n * d)                                           // [n, d]: head h in columns h·hd…
+        let heads = ws.buffer(.heads, n * d, of: S.self)                                         // [n, d]: head h in columns h·hd…
         // Worked out once, as the scores buffer is sized for it. Heads side by side
         // decoded 20–30 % more tokens/s past 64 positions (`gpt generate`, 256- and
         // 700-token prompts, alternating runs), and cost about what they saved before.
         let workers = n == 1 && total < 64 ? 1 : min(KernelThreads.current, nHead)
-        let blockRows = min(n, HeadAttention.blockRows)
-        var job = HeadAttention(qkv: qkv, out: heads, scores: ws.buffer(.scores, workers * blockRows * total),
+        let blockRows = min(n, attentionBlockRows)
+        var job = HeadAttention(qkv: qkv, out: heads, scores: ws.buffer(.scores, workers * blockRows * total, of: S.self),
                                 cache: cache, rows: n, width: d, patterns: patterns)
-        withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, HeadAttention.task) }
+        withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, HeadAttention<S>.task) }
         cProj.apply(heads, rows: n, into: y, backend: backend)                        // [n, d] -> [n, d]
     }
 
@@ -110,34 +111,30 @@ public struct CausalSelfAttention: OperationModel, Equatable {
     }
 }
 
+/// Rows of queries are taken this many at a time, each block against only
+/// the positions it can see, so a prompt does about half the work of the full square.
+private let attentionBlockRows = 64
+
 /// One layer's attention for `rows` new positions, head by head: the work
 /// handed to the threads, as a C function on a pointer to this (a decoded
 /// token allocates nothing).
-private struct HeadAttention {
-    /// Rows of queries are taken this many at a time, each block against only
-    /// the positions it can see, so a prompt does about half the work of the full square.
-    static let blockRows = 64
-
+private struct HeadAttention<S: MatrixScalar> {
     /// `[rows, 3d]` queries, keys and values; `[rows, d]` output; per worker `[blockRows, start + rows]` scores.
-    let qkv: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>, scores: UnsafeMutablePointer<Double>
-    let cache: KVCache.Layer
+    let qkv: UnsafeMutablePointer<S>, out: UnsafeMutablePointer<S>, scores: UnsafeMutablePointer<S>
+    let cache: KVCache.Layer<S>
     let rows: Int, width: Int
     /// Where to copy the weights, `[heads, rows, start + rows]`, if anywhere.
     let patterns: UnsafeMutablePointer<Double>?
-
-    static let task: ParallelKernelTask = { job, head, worker in
-        job!.assumingMemoryBound(to: HeadAttention.self).pointee.run(head: head, worker: worker)
-    }
 
     /// Head `head`'s attention, in worker `worker`'s scores.
     func run(head: Int, worker: Int) {
         let n = rows, d = width, hd = cache.headSize, start = cache.count, total = start + n
         let k = cache.keys(head: head), v = cache.values(head: head)
-        let scores = self.scores + worker * min(n, HeadAttention.blockRows) * total
-        let scale = 1 / Double(hd).squareRoot()
+        let scores = self.scores + worker * min(n, attentionBlockRows) * total
+        let scale = 1 / S(hd).squareRoot()
         var r0 = 0
         while r0 < n {
-            let r1 = min(n, r0 + HeadAttention.blockRows), block = r1 - r0, seen = start + r1
+            let r1 = min(n, r0 + attentionBlockRows), block = r1 - r0, seen = start + r1
             Kernels.multiply(qkv + r0 * 3 * d + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
                              scores, ldc: seen, m: block, n: seen, k: hd, alpha: scale,
                              backend: .swift)                                  // [block, hd] · [seen, hd]ᵀ -> [block, seen]
@@ -145,12 +142,34 @@ private struct HeadAttention {
                 let row = scores + i * seen, visible = start + r0 + i + 1
                 Softmax.apply(row, count: visible)
                 (row + visible).update(repeating: 0, count: seen - visible)
-                if let patterns { (patterns + (head * n + r0 + i) * total).update(from: row, count: seen) }
+                if let patterns {
+                    let p = patterns + (head * n + r0 + i) * total
+                    for j in 0..<seen { p[j] = Double(row[j]) }
+                }
             }
             Kernels.multiply(scores, lda: seen, transposeA: false, v, ldb: hd, transposeB: false,
                              out + r0 * d + head * hd, ldc: d, m: block, n: hd, k: seen,
                              backend: .swift)                                  // [block, seen] · [seen, hd] -> [block, hd]
             r0 = r1
         }
+    }
+}
+
+extension HeadAttention {
+    /// The C function that runs one head of the job its context points to.
+    static var task: ParallelKernelTask {
+        S.self == Float.self ? HeadAttention<Float>.floatTask : HeadAttention<Double>.doubleTask
+    }
+}
+
+extension HeadAttention where S == Double {
+    static let doubleTask: ParallelKernelTask = { job, head, worker in
+        job!.assumingMemoryBound(to: Self.self).pointee.run(head: head, worker: worker)
+    }
+}
+
+extension HeadAttention where S == Float {
+    static let floatTask: ParallelKernelTask = { job, head, worker in
+        job!.assumingMemoryBound(to: Self.self).pointee.run(head: head, worker: worker)
     }
 }

@@ -25,18 +25,19 @@ public struct GELU: OperationModel, Equatable {
 
     /// GELU in place on `count` numbers: four at a time with a vectorised `exp`,
     /// split across threads for long inputs.
-    package static func apply(_ x: UnsafeMutablePointer<Double>, count: Int) {
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    package static func apply<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, count: Int) {
         let c = -2 * (2 / Double.pi).squareRoot()
         parallelRanges(count, minimum: 1 << 14) { range in
-            let raw = UnsafeMutableRawPointer(x)
             var i = range.lowerBound
             while i + 4 <= range.upperBound {
-                let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+                let v = S.load4(x, i)                                    // computed in Double either way
                 let e = vectorExp(c * (v + 0.044715 * v * v * v))
-                raw.storeBytes(of: v / (1 + e), toByteOffset: i * 8, as: SIMD4<Double>.self)
+                S.store4(v / (1 + e), x, i)
                 i += 4
             }
-            while i < range.upperBound { x[i] = value(x[i]); i += 1 }
+            while i < range.upperBound { x[i] = S(value(Double(x[i]))); i += 1 }
         }
     }
 }

@@ -34,19 +34,21 @@ public struct LayerNorm: OperationModel, Equatable {
 
     /// `y = g · (x − mean) / √(variance + eps) + b` for `n` rows of width `d`
     /// on row-major buffers (two passes per row: the mean, then the variance).
-    package func apply(_ x: UnsafePointer<Double>, rows n: Int, into y: UnsafeMutablePointer<Double>) {
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, into y: UnsafeMutablePointer<S>) {
         let d = width
         g.withElements { g in
             b.withElements { b in
                 for i in 0..<n {
                     let row = x + i * d, out = y + i * d
                     var mean = 0.0
-                    for j in 0..<d { mean += row[j] }
+                    for j in 0..<d { mean += Double(row[j]) }                  // statistics in Double either way
                     mean /= Double(d)
                     var variance = 0.0
-                    for j in 0..<d { variance += (row[j] - mean) * (row[j] - mean) }
+                    for j in 0..<d { variance += (Double(row[j]) - mean) * (Double(row[j]) - mean) }
                     let inverse = 1 / (variance / Double(d) + eps).squareRoot()
-                    for j in 0..<d { out[j] = g[j] * ((row[j] - mean) * inverse) + b[j] }
+                    for j in 0..<d { out[j] = S(g[j] * ((Double(row[j]) - mean) * inverse) + b[j]) }
                 }
             }
         }
@@ -72,7 +74,7 @@ public struct LayerNorm: OperationModel, Equatable {
 
 extension Optional where Wrapped == LayerNorm {
     /// The layer norm of `n` rows of width `d`, or a copy of them when there is none.
-    func apply(_ x: UnsafePointer<Double>, rows n: Int, width d: Int, into y: UnsafeMutablePointer<Double>) {
+    func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, width d: Int, into y: UnsafeMutablePointer<S>) {
         if let norm = self { norm.apply(x, rows: n, into: y) } else { y.update(from: x, count: n * d) }
     }
 }

@@ -38,10 +38,12 @@ public struct Linear: OperationModel, Equatable {
     }
 
     /// `y[n, out] = x[n, in] · w + b` on row-major buffers.
-    package func apply(_ x: UnsafePointer<Double>, rows n: Int, into y: UnsafeMutablePointer<Double>, backend: Backend) {
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, into y: UnsafeMutablePointer<S>, backend: Backend) {
         let out = outputSize
         b.withElements { bias in
-            for i in 0..<n { (y + i * out).update(from: bias, count: out) }        // every row = b
+            for i in 0..<n { for j in 0..<out { y[i * out + j] = S(bias[j]) } }   // every row = b
         }
         w.multiply(x, rows: n, into: y, beta: 1, backend: backend)                 // [n, in] · [in, out] + b -> [n, out]
     }

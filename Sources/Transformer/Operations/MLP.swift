@@ -25,9 +25,9 @@ public struct MLP: OperationModel, Equatable {
 
     /// `y[n, d] = c_proj(GELU(c_fc(x[n, d])))` on row-major buffers; the hidden
     /// layer lives in `ws`.
-    package func apply(_ x: UnsafePointer<Double>, rows n: Int, workspace ws: Workspace,
-                       into y: UnsafeMutablePointer<Double>, backend: Backend) {
-        let hidden = ws.buffer(.hidden, n * cFc.outputSize)
+    package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, workspace ws: Workspace,
+                                        into y: UnsafeMutablePointer<S>, backend: Backend) {
+        let hidden = ws.buffer(.hidden, n * cFc.outputSize, of: S.self)
         cFc.apply(x, rows: n, into: hidden, backend: backend)                         // [n, d] -> [n, h]
         GELU.apply(hidden, count: n * cFc.outputSize)                                 // [n, h]
         cProj.apply(hidden, rows: n, into: y, backend: backend)                       // [n, h] -> [n, d]

@@ -16,14 +16,16 @@ public struct Softmax: OperationModel, Equatable {
     }
 
     /// The softmax of one row of `count` numbers, in place.
-    package static func apply(_ row: UnsafeMutablePointer<Double>, count: Int) {
-        var m = -Double.infinity
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    package static func apply<S: MatrixScalar>(_ row: UnsafeMutablePointer<S>, count: Int) {
+        var m = -S.infinity
         for j in 0..<count { m = max(m, row[j]) }
         for j in 0..<count { row[j] -= m }                               // every entry ≤ 0, the largest 0
         vectorExp(row, count: count)
         var sum = 0.0
-        for j in 0..<count { sum += row[j] }                             // ≥ 1
-        let inverse = 1 / sum
+        for j in 0..<count { sum += Double(row[j]) }                     // ≥ 1, summed in Double
+        let inverse = S(1 / sum)
         for j in 0..<count { row[j] *= inverse }
     }
 }

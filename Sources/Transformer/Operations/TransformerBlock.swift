@@ -33,7 +33,7 @@ public struct TransformerBlock: OperationModel, Equatable {
         let cache = KVCache(layers: 1, width: width, heads: attn.nHead, capacity: x.rows)   // keys and values of these rows only
         var y = x                                                                        // [n, d]
         y.elements.withUnsafeMutableBufferPointer {
-            apply($0.baseAddress!, rows: x.rows, cache: cache.layer(0), workspace: cache.workspace, backend: backend)
+            apply($0.baseAddress!, rows: x.rows, cache: cache.layer(0, of: Double.self), workspace: cache.workspace, backend: backend)
         }
         return y                                                                         // [n, d]
     }
@@ -42,10 +42,10 @@ public struct TransformerBlock: OperationModel, Equatable {
     /// attention sees the `cache.count` earlier positions held in `cache` and
     /// appends these rows' keys and values.
     /// With a `recorder` (a trace), the attention patterns and both updates are copied to it.
-    package func apply(_ x: UnsafeMutablePointer<Double>, rows n: Int, cache: KVCache.Layer, workspace ws: Workspace,
-                       backend: Backend, recorder: TraceRecorder? = nil) {
+    package func apply<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, rows n: Int, cache: KVCache.Layer<S>, workspace ws: Workspace,
+                                        backend: Backend, recorder: TraceRecorder? = nil) {
         let d = width, total = cache.count + n
-        let h = ws.buffer(.h, n * d), update = ws.buffer(.update, n * d)
+        let h = ws.buffer(.h, n * d, of: S.self), update = ws.buffer(.update, n * d, of: S.self)
         ln1.apply(x, rows: n, width: d, into: h)                                        // [n, d]
         let patterns = recorder?.patternBuffer(heads: attn.nHead, rows: n, cols: total)
         attn.apply(h, rows: n, cache: cache, workspace: ws, into: update, backend: backend, patterns: patterns)   // [n, d] -> [n, d]
@@ -95,6 +95,6 @@ public struct TransformerBlock: OperationModel, Equatable {
 }
 
 /// `x[i] += y[i]` for `i < count`: a residual connection.
-private func add(_ y: UnsafePointer<Double>, into x: UnsafeMutablePointer<Double>, count: Int) {
+private func add<S: MatrixScalar>(_ y: UnsafePointer<S>, into x: UnsafeMutablePointer<S>, count: Int) {
     for i in 0..<count { x[i] += y[i] }
 }
