@@ -10,13 +10,18 @@ import RealModule
 ///
 /// The tile's height depends on the build: with FMA and 16 ymm registers
 /// (`-target-cpu native` plus `-D SWIFTATTENTION_FMA`, as `scripts/build-release`
-/// passes) a 4 × 8 tile keeps its accumulators in registers; a plain SSE2 build
-/// has half the vector width, and a 2 × 8 tile is what fits there.
+/// passes) a 4-row tile keeps its 8 accumulators in registers; with AVX-512's
+/// 32 vector registers (`-D SWIFTATTENTION_AVX512`, which `scripts/build-release`
+/// adds on a CPU that has AVX-512) an 8-row tile keeps 16, enough independent
+/// FMAs in flight to hide their latency; a plain SSE2 build has half the vector
+/// width, and a 2-row tile is what fits there.
 enum SwiftGEMM {
-    /// The height of the register tile (its width is always ``nr``).
-    enum Tile: Int, CaseIterable { case two = 2, four = 4 }
+    /// The height of the register tile (its width is always two vectors).
+    enum Tile: Int, CaseIterable { case two = 2, four = 4, eight = 8 }
 
-    #if SWIFTATTENTION_FMA
+    #if SWIFTATTENTION_AVX512
+    static let defaultTile = Tile.eight
+    #elseif SWIFTATTENTION_FMA
     static let defaultTile = Tile.four
     #else
     static let defaultTile = Tile.two
@@ -76,7 +81,7 @@ enum SwiftGEMM {
         _ alpha: S, _ mr: Int
     ) {
         let nr = nr(S.self)
-        let packedA = UnsafeMutablePointer<S>.allocate(capacity: (mc + mr) * kc)   // mc is a multiple of 2 and 4
+        let packedA = UnsafeMutablePointer<S>.allocate(capacity: (mc + mr) * kc)   // mc is a multiple of 2, 4 and 8
         let packedB = UnsafeMutablePointer<S>.allocate(capacity: (nc + nr) * kc)
         defer { packedA.deallocate(); packedB.deallocate() }
         // op(A)[i, p] and op(B)[p, j] as (row stride, column stride).
@@ -100,7 +105,9 @@ enum SwiftGEMM {
                         while ir < mcb {
                             let c = C + ((ic &+ ir) &* ldc &+ jc &+ jr)
                             let (rows, cols) = (min(mr, mcb - ir), min(nr, ncb - jr))
-                            if mr == 4 {
+                            if mr == 8 {
+                                microKernel8(kcb, packedA + ir &* kcb, packedB + jr &* kcb, c, ldc, rows, cols)
+                            } else if mr == 4 {
                                 microKernel4(kcb, packedA + ir &* kcb, packedB + jr &* kcb, c, ldc, rows, cols)
                             } else {
                                 microKernel2(kcb, packedA + ir &* kcb, packedB + jr &* kcb, c, ldc, rows, cols)
@@ -225,6 +232,57 @@ enum SwiftGEMM {
         withUnsafeTemporaryAllocation(of: S.Vector.self, capacity: 8) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
             t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
+            addCorner(t, C, ldc, rows, cols)
+        }
+    }
+
+    /// Adds the 8 × nr product of a packed A strip and a packed B strip to the
+    /// `rows × cols` corner of C (16 accumulators: for 32-register targets).
+    @inline(__always)
+    static func microKernel8<S: MatrixScalar>(_ k: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
+                                              _ C: UnsafeMutablePointer<S>, _ ldc: Int, _ rows: Int, _ cols: Int) {
+        let lanes = S.lanes, nr = 2 &* lanes
+        let half = MemoryLayout<S.Vector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
+        var c00 = S.Vector(), c01 = S.Vector(), c10 = S.Vector(), c11 = S.Vector()
+        var c20 = S.Vector(), c21 = S.Vector(), c30 = S.Vector(), c31 = S.Vector()
+        var c40 = S.Vector(), c41 = S.Vector(), c50 = S.Vector(), c51 = S.Vector()
+        var c60 = S.Vector(), c61 = S.Vector(), c70 = S.Vector(), c71 = S.Vector()
+        let bv = UnsafeRawPointer(b)
+        for p in 0..<k {
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.Vector.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.Vector.self)
+            let ap = a + p &* 8
+            var ai = S.Vector(repeating: ap[0])
+            c00 = S.multiplyAdd(ai, b0, c00); c01 = S.multiplyAdd(ai, b1, c01)
+            ai = S.Vector(repeating: ap[1])
+            c10 = S.multiplyAdd(ai, b0, c10); c11 = S.multiplyAdd(ai, b1, c11)
+            ai = S.Vector(repeating: ap[2])
+            c20 = S.multiplyAdd(ai, b0, c20); c21 = S.multiplyAdd(ai, b1, c21)
+            ai = S.Vector(repeating: ap[3])
+            c30 = S.multiplyAdd(ai, b0, c30); c31 = S.multiplyAdd(ai, b1, c31)
+            ai = S.Vector(repeating: ap[4])
+            c40 = S.multiplyAdd(ai, b0, c40); c41 = S.multiplyAdd(ai, b1, c41)
+            ai = S.Vector(repeating: ap[5])
+            c50 = S.multiplyAdd(ai, b0, c50); c51 = S.multiplyAdd(ai, b1, c51)
+            ai = S.Vector(repeating: ap[6])
+            c60 = S.multiplyAdd(ai, b0, c60); c61 = S.multiplyAdd(ai, b1, c61)
+            ai = S.Vector(repeating: ap[7])
+            c70 = S.multiplyAdd(ai, b0, c70); c71 = S.multiplyAdd(ai, b1, c71)
+        }
+        if rows == 8 && cols == nr {
+            addRow(C, c00, c01)
+            addRow(C + ldc, c10, c11)
+            addRow(C + 2 &* ldc, c20, c21)
+            addRow(C + 3 &* ldc, c30, c31)
+            addRow(C + 4 &* ldc, c40, c41)
+            addRow(C + 5 &* ldc, c50, c51)
+            addRow(C + 6 &* ldc, c60, c61)
+            addRow(C + 7 &* ldc, c70, c71)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: S.Vector.self, capacity: 16) { t in
+            t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
+            t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51; t[12] = c60; t[13] = c61; t[14] = c70; t[15] = c71
             addCorner(t, C, ldc, rows, cols)
         }
     }

@@ -1,8 +1,8 @@
 import Dispatch
 import RealModule
 
-/// The pure-Swift matrix–vector products. `x · W` streams four rows of `W` per
-/// pass (y is loaded and stored once per four rows); `W · x` is one dot product
+/// The pure-Swift matrix–vector products. `x · W` streams eight rows of `W` per
+/// pass (y is loaded and stored once per eight rows); `W · x` is one dot product
 /// per row. Large products are split across threads so that each reads one
 /// contiguous part of `W`. One implementation for `Double` and `Float`
 /// (``MatrixScalar``); `W` may hold `Float`s in a `Double` product (widened as
@@ -84,39 +84,44 @@ enum SwiftGEMV {
                                                            _ y: UnsafeMutablePointer<S>, _ alpha: S) {
         let yv = UnsafeMutableRawPointer(y), lanes = S.lanes
         let vectorEnd = n / lanes * lanes
+        // Eight rows of W per pass over y: y is loaded and stored once per eight rows' worth of W.
         var p = 0
         while p < k {
-            let rowsHere = min(4, k - p)
-            var xs = SIMD4<S>()
+            let rowsHere = min(8, k - p)
+            var xs = SIMD8<S>()
             for r in 0..<rowsHere { xs[r] = alpha * x[(p &+ r) &* incX] }
             // Rows past the end reuse row p with a zero weight, so the loop stays branch-free.
-            let w0 = W + p &* ldw
-            let w1 = rowsHere > 1 ? w0 + ldw : w0
-            let w2 = rowsHere > 2 ? w0 + 2 &* ldw : w0
-            let w3 = rowsHere > 3 ? w0 + 3 &* ldw : w0
+            let w = W + p &* ldw
+            @inline(__always) func row(_ r: Int) -> UnsafePointer<E> { r < rowsHere ? w + r &* ldw : w }
+            let (w0, w1, w2, w3, w4, w5, w6, w7) = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
             let (v0, v1, v2, v3) = (UnsafeRawPointer(w0), UnsafeRawPointer(w1), UnsafeRawPointer(w2), UnsafeRawPointer(w3))
+            let (v4, v5, v6, v7) = (UnsafeRawPointer(w4), UnsafeRawPointer(w5), UnsafeRawPointer(w6), UnsafeRawPointer(w7))
             let x0 = S.Vector(repeating: xs[0]), x1 = S.Vector(repeating: xs[1])
             let x2 = S.Vector(repeating: xs[2]), x3 = S.Vector(repeating: xs[3])
+            let x4 = S.Vector(repeating: xs[4]), x5 = S.Vector(repeating: xs[5])
+            let x6 = S.Vector(repeating: xs[6]), x7 = S.Vector(repeating: xs[7])
             var j = 0
             while j < vectorEnd {
-                var acc = S.loadVector(yv, j, from: S.self)
-                acc = S.multiplyAdd(x0, S.loadVector(v0, j, from: E.self), acc)
-                acc = S.multiplyAdd(x1, S.loadVector(v1, j, from: E.self), acc)
-                acc = S.multiplyAdd(x2, S.loadVector(v2, j, from: E.self), acc)
-                acc = S.multiplyAdd(x3, S.loadVector(v3, j, from: E.self), acc)
-                S.storeVector(acc, yv, j)
+                var a = S.multiplyAdd(x0, S.loadVector(v0, j, from: E.self), S.loadVector(yv, j, from: S.self))
+                var b = S.multiplyAdd(x1, S.loadVector(v1, j, from: E.self), S.multiplyAdd(x2, S.loadVector(v2, j, from: E.self), S.Vector()))
+                a = S.multiplyAdd(x3, S.loadVector(v3, j, from: E.self), a)
+                b = S.multiplyAdd(x4, S.loadVector(v4, j, from: E.self), b)
+                a = S.multiplyAdd(x5, S.loadVector(v5, j, from: E.self), a)
+                b = S.multiplyAdd(x6, S.loadVector(v6, j, from: E.self), b)
+                a = S.multiplyAdd(x7, S.loadVector(v7, j, from: E.self), a)
+                S.storeVector(a + b, yv, j)
                 j &+= lanes
             }
             while j < n {
                 var acc = y[j]
-                acc = Relaxed.multiplyAdd(xs[0], S(w0[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[1], S(w1[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[2], S(w2[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[3], S(w3[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[0], S(w0[j]), acc); acc = Relaxed.multiplyAdd(xs[1], S(w1[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[2], S(w2[j]), acc); acc = Relaxed.multiplyAdd(xs[3], S(w3[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[4], S(w4[j]), acc); acc = Relaxed.multiplyAdd(xs[5], S(w5[j]), acc)
+                acc = Relaxed.multiplyAdd(xs[6], S(w6[j]), acc); acc = Relaxed.multiplyAdd(xs[7], S(w7[j]), acc)
                 y[j] = acc
                 j &+= 1
             }
-            p &+= 4
+            p &+= 8
         }
     }
 
@@ -134,17 +139,20 @@ enum SwiftGEMV {
                 xs = UnsafePointer(tmp.baseAddress!)
             }
             let xv = UnsafeRawPointer(xs), lanes = S.lanes
-            let vectorEnd = k / (2 &* lanes) * (2 &* lanes)
+            // Four accumulators: enough independent FMAs in flight that W streams at memory speed.
+            let vectorEnd = k / (4 &* lanes) * (4 &* lanes)
             for i in 0..<m {
                 let wv = UnsafeRawPointer(W + i &* ldw)
-                var s0 = S.Vector(), s1 = S.Vector()
+                var s0 = S.Vector(), s1 = S.Vector(), s2 = S.Vector(), s3 = S.Vector()
                 var p = 0
                 while p < vectorEnd {
                     s0 = S.multiplyAdd(S.loadVector(wv, p, from: E.self), S.loadVector(xv, p, from: S.self), s0)
                     s1 = S.multiplyAdd(S.loadVector(wv, p &+ lanes, from: E.self), S.loadVector(xv, p &+ lanes, from: S.self), s1)
-                    p &+= 2 &* lanes
+                    s2 = S.multiplyAdd(S.loadVector(wv, p &+ 2 &* lanes, from: E.self), S.loadVector(xv, p &+ 2 &* lanes, from: S.self), s2)
+                    s3 = S.multiplyAdd(S.loadVector(wv, p &+ 3 &* lanes, from: E.self), S.loadVector(xv, p &+ 3 &* lanes, from: S.self), s3)
+                    p &+= 4 &* lanes
                 }
-                var sum = (s0 + s1).sum()
+                var sum = ((s0 + s1) + (s2 + s3)).sum()
                 while p < k { sum = Relaxed.multiplyAdd(S(W[i &* ldw &+ p]), xs[p], sum); p &+= 1 }
                 y[i] += alpha * sum
             }
