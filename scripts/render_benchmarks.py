@@ -61,7 +61,8 @@ def table(rows):
         if "gflops" in r:
             rate = f"{r['gflops']:.1f} GFLOP/s"
         if "gbytes_per_second" in r:
-            rate = f"{r['gbytes_per_second']:.1f} GB/s"
+            b = r["gbytes_per_second"]
+            rate = f"{b * 1000:.1f} MB/s" if b < 0.1 else f"{b:.1f} GB/s"
         if "tokens_per_second" in r:
             rate = f"{r['tokens_per_second']:.1f} tokens/s"
         out.append(f"| {r['name']} | {r['shape']} | {r['backend']} | {r['threads']} | {fmt_seconds(r['median_seconds'])} "

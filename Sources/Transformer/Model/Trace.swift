@@ -1,50 +1,51 @@
 import Foundation
 import LinearAlgebra
 
+/// A trace's typed view of one matrix, encoded as the bare matrix (nested rows).
+public protocol TracedMatrix: Codable, Sendable, Equatable {
+    /// The view of `matrix`.
+    init(_ matrix: Matrix)
+    /// The matrix it views.
+    var matrix: Matrix { get }
+}
+
+extension TracedMatrix {
+    public init(from decoder: Decoder) throws { self.init(try decoder.singleValueContainer().decode(Matrix.self)) }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(matrix)
+    }
+}
+
 /// The residual stream at one point of a forward pass: `[n, n_embd]`, a row per position.
-public struct ResidualStream: Codable, Sendable, Equatable {
+public struct ResidualStream: TracedMatrix {
     /// The values, `[n, n_embd]`.
     public var values: Matrix
     /// The stream from its values.
     public init(_ values: Matrix) { self.values = values }
+    public var matrix: Matrix { values }
     /// Each position's Euclidean norm: `[n]`.
     public var norms: [Double] { (0..<values.rows).map { r in values[row: r].reduce(0) { $0 + $1 * $1 }.squareRoot() } }
-
-    public init(from decoder: Decoder) throws { values = try decoder.singleValueContainer().decode(Matrix.self) }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(values)
-    }
 }
 
 /// One head's attention pattern: `[n, n]`, row `q` holding how position `q`
 /// spreads its attention over positions `0…q` (each row sums to 1; zero above the diagonal).
-public struct AttentionPattern: Codable, Sendable, Equatable {
+public struct AttentionPattern: TracedMatrix {
     /// The weights, `[n, n]`: query position, then key position.
     public var weights: Matrix
     /// The pattern from its weights.
     public init(_ weights: Matrix) { self.weights = weights }
-
-    public init(from decoder: Decoder) throws { weights = try decoder.singleValueContainer().decode(Matrix.self) }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(weights)
-    }
+    public var matrix: Matrix { weights }
 }
 
 /// What one sublayer (a block's attention or its MLP) added to the residual
 /// stream: `[n, n_embd]`.
-public struct SublayerUpdate: Codable, Sendable, Equatable {
+public struct SublayerUpdate: TracedMatrix {
     /// The values, `[n, n_embd]`.
     public var values: Matrix
     /// The update from its values.
     public init(_ values: Matrix) { self.values = values }
-
-    public init(from decoder: Decoder) throws { values = try decoder.singleValueContainer().decode(Matrix.self) }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(values)
-    }
+    public var matrix: Matrix { values }
 }
 
 /// A token and how much the model favours it at one position.
