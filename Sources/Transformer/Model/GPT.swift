@@ -185,14 +185,10 @@ public struct GPT: Sendable, Equatable {
         var model = self
         model.dtype = dtype
         guard dtype == .float32 else { return model }
-        model.wte = wte.roundedToFloat()
-        model.wpe = wpe.roundedToFloat()
-        for i in model.blocks.indices {
-            model.blocks[i].attn.cAttn.w = blocks[i].attn.cAttn.w.roundedToFloat()
-            model.blocks[i].attn.cProj.w = blocks[i].attn.cProj.w.roundedToFloat()
-            if let mlp = blocks[i].mlp {
-                model.blocks[i].mlp!.cFc.w = mlp.cFc.w.roundedToFloat()
-                model.blocks[i].mlp!.cProj.w = mlp.cProj.w.roundedToFloat()
+        for entry in parameterTable {
+            switch entry.slot {
+            case let .embedding(path), let .matrix(path): model[keyPath: path] = model[keyPath: path].roundedToFloat()
+            case .vector: break
             }
         }
         return model
