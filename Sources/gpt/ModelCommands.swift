@@ -62,9 +62,7 @@ struct InputOptions: ParsableArguments {
 
     /// The prompt's text (standard input for `-`), if the input is text.
     func text() throws -> String? {
-        guard let prompt else { return nil }
-        guard prompt == "-" else { return prompt }
-        return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        prompt.map(textArgument)
     }
 
     /// The token ids: parsed from `--tokens`, or `text` encoded by the tokenizer.
@@ -76,6 +74,11 @@ struct InputOptions: ParsableArguments {
         }
         return try parseTokens(tokens ?? "")
     }
+}
+
+/// A text argument as given, or standard input for `-`.
+func textArgument(_ argument: String) -> String {
+    argument == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : argument
 }
 
 /// The tokenizer of the model directory `path`.
@@ -295,8 +298,7 @@ struct TokenizeCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let input = text == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : text
-        let ids = try loadTokenizer(model).encode(input)
+        let ids = try loadTokenizer(model).encode(textArgument(text))
         print(json ? JSON.object([("tokens", .ints(ids))]).text : ids.map(String.init).joined(separator: ","))
     }
 }

@@ -283,7 +283,7 @@ public struct WeightMatrix: Sendable, Equatable {
 private func widen(_ p: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>) {
     var i = 0
     while i + 4 <= count {
-        UnsafeMutableRawPointer(out).storeBytes(of: Double.loadVector(UnsafeRawPointer(p), i, from: Float.self), toByteOffset: i * 8, as: SIMD4<Double>.self)
+        Double.storeVector(Double.loadVector(UnsafeRawPointer(p), i, from: Float.self), UnsafeMutableRawPointer(out), i)
         i += 4
     }
     while i < count { out[i] = Double(p[i]); i += 1 }

@@ -170,7 +170,7 @@ public struct GPT: Sendable, Equatable {
                 wte.multiply(h, rows: rows, transposed: true, into: Kernels.rawMutable(out.baseAddress!) as UnsafeMutablePointer<S>,
                              backend: backend)                                         // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
             } else {
-                let narrow = ws.buffer(.scores, rows * config.nVocab, of: S.self)
+                let narrow = ws.buffer(.logits, rows * config.nVocab, of: S.self)
                 wte.multiply(h, rows: rows, transposed: true, into: narrow, backend: backend)   // [rows, n_vocab] in S
                 for i in 0..<rows * config.nVocab { out[i] = Double(narrow[i]) }      // widened for the caller
             }

@@ -107,24 +107,26 @@ package final class TraceRecorder {
     var attention: [[AttentionPattern]] = []
     var attentionUpdates: [SublayerUpdate] = []
     var mlpUpdates: [SublayerUpdate?] = []
-    private var patternBuffers: [UnsafeMutablePointer<Double>] = []
+    /// The running layer's patterns, between ``patternBuffer(heads:rows:cols:)`` and ``finishAttention(heads:rows:cols:)``.
+    private var patterns: UnsafeMutablePointer<Double>?
 
-    deinit { patternBuffers.forEach { $0.deallocate() } }
+    deinit { patterns?.deallocate() }
 
-    /// A buffer for one layer's patterns, `[heads, rows, cols]`, kept until ``finishAttention(heads:rows:cols:)``.
+    /// A zeroed buffer for one layer's patterns, `[heads, rows, cols]`, kept until ``finishAttention(heads:rows:cols:)``.
     func patternBuffer(heads: Int, rows: Int, cols: Int) -> UnsafeMutablePointer<Double> {
+        patterns?.deallocate()
         let p = UnsafeMutablePointer<Double>.allocate(capacity: max(heads * rows * cols, 1))
         p.initialize(repeating: 0, count: max(heads * rows * cols, 1))
-        patternBuffers.append(p)
+        patterns = p
         return p
     }
 
-    /// The last pattern buffer, as one `[rows, cols]` pattern per head.
+    /// The layer's pattern buffer, copied out as one `[rows, cols]` pattern per head, then freed.
     func finishAttention(heads: Int, rows: Int, cols: Int) {
-        let p = patternBuffers.last!
-        attention.append((0..<heads).map { h in
-            AttentionPattern(Matrix(rows: rows, cols: cols, elements: Array(UnsafeBufferPointer(start: p + h * rows * cols, count: rows * cols))))
-        })
+        let p = patterns!                                                             // patternBuffer came first
+        attention.append((0..<heads).map { h in AttentionPattern(TraceRecorder.matrix(UnsafePointer(p + h * rows * cols), rows: rows, cols: cols)) })
+        p.deallocate()
+        patterns = nil
     }
 
     /// A copy of `rows × cols` values at `x`.

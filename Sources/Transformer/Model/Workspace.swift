@@ -14,6 +14,8 @@ package final class Workspace {
         case qkv, heads, scores
         /// The MLP's hidden layer, `[n, 4d]`.
         case hidden
+        /// Logits in the model's scalar before they are widened for the caller, `[rows, n_vocab]` (`float32` only).
+        case logits
     }
     private var pointers = [UnsafeMutableRawPointer?](repeating: nil, count: Slot.allCases.count)
     private var capacities = [Int](repeating: 0, count: Slot.allCases.count)   // in bytes
