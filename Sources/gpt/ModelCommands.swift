@@ -51,7 +51,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Comma-separated token ids, e.g. 15496,11,995.")
     var tokens: String?
     @Option(help: """
-        Text, tokenized with the model directory's tokenizer (vocab.json + merges.txt, or encoder.json + vocab.bpe);         - reads it from standard input.
+        Text, tokenized with the model directory's tokenizer (vocab.json + merges.txt, or encoder.json + vocab.bpe); - reads it from standard input.
         """)
     var prompt: String?
 
@@ -198,7 +198,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Continue a text or a token sequence with a KV cache, printing what comes as it comes.",
         discussion: """
-            With --prompt, prints the prompt and then the continuation as text, each character as soon as its             last byte is generated; with --tokens, each new token id. Generation stops at <|endoftext|> (where             the model directory's tokenizer has it) unless --ignore-eos. Timings (load, prefill and decode             tokens/s) go to stderr at the end. The model sees the last n_ctx tokens: past that, each new token             re-runs the window (a note on stderr says so).
+            With --prompt, prints the prompt and then the continuation as text, each character as soon as its last byte is generated; with --tokens, each new token id. Generation stops at <|endoftext|> (where the model directory's tokenizer has it) unless --ignore-eos. Timings (load, prefill and decode tokens/s) go to stderr at the end. The model sees the last n_ctx tokens: past that, each new token re-runs the window (a note on stderr says so).
             """)
 
     @OptionGroup var model: ModelOptions

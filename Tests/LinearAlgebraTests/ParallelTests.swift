@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import LinearAlgebra
 import Synchronization
 import Testing
@@ -45,6 +46,19 @@ struct ParallelTests {
             }
         }
         #expect(total.load(ordering: .relaxed) == 6 * 2 * (1 + 2 + 5 + 12))
+    }
+
+    /// Jobs back to back (the helpers are still looking for work) and jobs
+    /// after a pause longer than their spin (the helpers have parked and must be woken).
+    @Test func afterHelpersPark() {
+        let bump: ParallelTask = { hits, i in hits!.assumingMemoryBound(to: Int.self)[i] += 1 }
+        for pause in [0, 0, 3, 0, 3, 3] {
+            if pause > 0 { usleep(UInt32(pause * 1000)) }                        // ms, past the 0.5 ms spin
+            var a = [Int](repeating: 0, count: 2)
+            a.withUnsafeMutableBufferPointer { parallelFor(2, context: $0.baseAddress!, bump) }
+            #expect(a == [1, 1], "after a \(pause) ms pause")
+            #expect(counts(3) == [1, 1, 1], "after a \(pause) ms pause")
+        }
     }
 
     /// Calls from several threads at once: one gets the helpers, the others fall back.
