@@ -110,14 +110,17 @@ func rawGEMM<S: MatrixScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, tran
 }
 
 /// The reference for products that stream weights: reading a large array
-/// once (summing it), split across `threads` threads.
-func memoryReadRow(_ ctx: Context, suite: String, threads t: Int) -> Row {
-    let count = ctx.scale == .tiny ? 1 << 16 : 1 << 25
-    let big = [Double](repeating: 1, count: count)
-    progress("\(suite): memory read bandwidth, threads \(t)")
-    let time = big.withUnsafeBufferPointer { p in
-        measure(ctx.effort) {
-            var partial = [Double](repeating: 0, count: t)
+/// once (summing it), split across ``LinearAlgebra/threadCount`` threads.
+struct StreamingRead {
+    let values: [Double]
+    init(_ ctx: Context) { values = [Double](repeating: 1, count: ctx.scale == .tiny ? 1 << 16 : 1 << 25) }
+    var bytes: Int { values.count * 8 }
+
+    /// One read of the whole array.
+    func run() {
+        let count = values.count, parts = KernelThreads.current
+        var partial = [Double](repeating: 0, count: parts)
+        values.withUnsafeBufferPointer { p in
             partial.withUnsafeMutableBufferPointer { out in
                 parallelRanges(count, minimum: 1 << 12) { range in
                     // Four independent sums, so the adds overlap and the loads set the pace.
@@ -132,14 +135,26 @@ func memoryReadRow(_ ctx: Context, suite: String, threads t: Int) -> Row {
                         s3 += raw.loadUnaligned(fromByteOffset: offset + 96, as: SIMD4<Double>.self)
                         offset += 128
                     }
-                    out[range.lowerBound * t / count] += (s0 + s1 + s2 + s3).sum()
+                    out[range.lowerBound * parts / count] += (s0 + s1 + s2 + s3).sum()
                 }
             }
-            precondition(partial.reduce(0, +) > 0)
         }
+        precondition(partial.reduce(0, +) > 0)
     }
-    return Row(suite: suite, name: "memory read", backend: "-", threads: t, shape: "\(count * 8 / 1_000_000) MB",
-               median: time.median, min: time.min, gbytesPerSecond: Double(count * 8) / time.median / 1e9)
+
+    /// A table row for `time` seconds per read.
+    func row(suite: String, name: String = "memory read", threads t: Int, median: Double, min: Double) -> Row {
+        Row(suite: suite, name: name, backend: "-", threads: t, shape: "\(bytes / 1_000_000) MB",
+            median: median, min: min, gbytesPerSecond: Double(bytes) / median / 1e9)
+    }
+}
+
+/// The streaming read timed on its own, at `t` threads (the current ``LinearAlgebra/threadCount``).
+func memoryReadRow(_ ctx: Context, suite: String, threads t: Int) -> Row {
+    let read = StreamingRead(ctx)
+    progress("\(suite): memory read bandwidth, threads \(t)")
+    let time = measure(ctx.effort) { read.run() }
+    return read.row(suite: suite, threads: t, median: time.median, min: time.min)
 }
 
 /// The `gemv` shapes: a decode step's products.
@@ -277,9 +292,9 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
     let names = precisions.map { "f64-\($0.rawValue)" } + ["f32"]
     let caches = try models.map { try KVCache(config: config, dtype: $0.dtype) }
     // Decode streams every weight matrix once per token (wpe: one row): that many bytes at the
-    // memory's read bandwidth is the bound a decode step can approach.
-    let read = memoryReadRow(ctx, suite: "model", threads: ctx.threadCounts.max() ?? 1)
-    rows.append(read)
+    // memory's read bandwidth is the bound a decode step can approach. The read is timed
+    // in turn with the decode runs, so that a slow spell of the machine moves both alike.
+    let read = StreamingRead(ctx)
     func decodeBytes(_ model: GPT) -> Double {
         Double(model.parameters.filter { $0.shape.count == 2 && $0.name != "wpe.weight" }
             .reduce(0) { $0 + $1.shape[0] * $1.shape[1] * ($1.storage == .double ? 8 : 4) })
@@ -287,6 +302,7 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
     let lengths = ctx.scale == .tiny ? [1, 16] : (ctx.scale == .quick ? [1, 64, 256] : [1, 16, 64, 256])
     let decodeSteps = ctx.scale == .full ? 32 : 8
     let effort = Effort(minRuns: ctx.scale == .full ? 3 : 1, maxRuns: 10, minSeconds: 0)
+    let decodeRounds = ctx.scale == .full ? 5 : 3
     var logits = Matrix.zeros(rows: 1, cols: config.nVocab)
     let shape = ctx.scale == .tiny ? "tiny (2 layers, width 48)" : "GPT-2 124M"
     let variants = ctx.backends.flatMap { backend in models.indices.map { (backend, $0) } }   // (backend, model index)
@@ -316,12 +332,21 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
                                 tokensPerSecond: Double(n) / time.median, notes: [note(models[v.1])] + ratio(v, rates)))
             }
         }
-        // Time per decoded token: the steps alone, after an 8-token prefill; variants take turns.
-        progress("model decode, \(variants.map(label).joined(separator: ", ")) interleaved, threads \(t)")
-        var stepTimes = [[Double]](repeating: [], count: variants.count)
-        for round in 0..<effort.minRuns {
-            for j in variants.indices {
-                let i = (j + round) % variants.count, (backend, m) = variants[i], model = models[m], cache = caches[m]
+        // Time per decoded token: the steps alone, after an 8-token prefill; variants and the
+        // streaming read take turns (the read is the last entry of `stepTimes`).
+        progress("model decode, \(variants.map(label).joined(separator: ", ")) and a memory read interleaved, threads \(t)")
+        var stepTimes = [[Double]](repeating: [], count: variants.count + 1)
+        read.run()
+        for round in 0..<decodeRounds {
+            for j in 0...variants.count {
+                let i = (j + round) % (variants.count + 1)
+                if i == variants.count {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    read.run()
+                    stepTimes[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    continue
+                }
+                let (backend, m) = variants[i], model = models[m], cache = caches[m]
                 cache.reset()
                 try model.forward([1, 2, 3, 4, 5, 6, 7, 8], cache: cache, logits: &logits, backend: backend)
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -329,15 +354,19 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
                 stepTimes[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(decodeSteps))
             }
         }
-        let medians = stepTimes.map { $0.sorted()[$0.count / 2] }
-        for (v, times) in zip(variants, stepTimes) {
-            let sorted = times.sorted(), median = sorted[sorted.count / 2]
-            let bound = read.gbytesPerSecond! * 1e9 / decodeBytes(models[v.1])          // tokens/s if only the weights' bytes counted
+        let sortedTimes = stepTimes.map { $0.sorted() }
+        let medians = sortedTimes.map { $0[$0.count / 2] }
+        let readRow = read.row(suite: "model", name: "memory read (between decode runs)", threads: t,
+                               median: medians[variants.count], min: sortedTimes[variants.count][0])
+        rows.append(readRow)
+        for (i, v) in variants.enumerated() {
+            let median = medians[i]
+            let bound = readRow.gbytesPerSecond! * 1e9 / decodeBytes(models[v.1])          // tokens/s if only the weights' bytes counted
             rows.append(Row(suite: "model", name: "decode", backend: label(v), threads: t,
                             shape: "\(shape), KV cache, \(decodeSteps) steps after 8", median: median,
-                            min: sorted[0], tokensPerSecond: 1 / median,
+                            min: sortedTimes[i][0], tokensPerSecond: 1 / median,
                             notes: [note(models[v.1]), String(format: "%.0f%% of the weight-read bound (%.1f tok/s)", 100 / median / bound, bound)]
-                                + ratio(v, medians.map { 1 / $0 })))
+                                + ratio(v, medians.prefix(variants.count).map { 1 / $0 })))
         }
     }
     return rows
