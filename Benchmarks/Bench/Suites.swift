@@ -142,7 +142,7 @@ struct StreamingRead {
         precondition(partial.reduce(0, +) > 0)
     }
 
-    /// A table row for `time` seconds per read.
+    /// A table row for a read that took `median` seconds (`min` at best).
     func row(suite: String, name: String = "memory read", threads t: Int, median: Double, min: Double) -> Row {
         Row(suite: suite, name: name, backend: "-", threads: t, shape: "\(bytes / 1_000_000) MB",
             median: median, min: min, gbytesPerSecond: Double(bytes) / median / 1e9)
