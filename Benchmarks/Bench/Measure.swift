@@ -44,9 +44,7 @@ func measureInterleaved(_ effort: Effort, _ bodies: [() -> Void]) -> [(median: D
         let round = times[0].count
         for j in bodies.indices {
             let i = (j + round) % bodies.count, body = bodies[i]
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            let t = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let t = elapsedSeconds(body)
             times[i].append(t)
             total += t
         }
@@ -55,6 +53,13 @@ func measureInterleaved(_ effort: Effort, _ bodies: [() -> Void]) -> [(median: D
         let sorted = t.sorted()
         return (sorted[sorted.count / 2], sorted[0])
     }
+}
+
+/// The seconds one run of `body` takes.
+func elapsedSeconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
 /// A progress line on stderr, overwritten in place.

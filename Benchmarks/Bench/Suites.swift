@@ -341,17 +341,16 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
             for j in 0...variants.count {
                 let i = (j + round) % (variants.count + 1)
                 if i == variants.count {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    read.run()
-                    stepTimes[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    stepTimes[i].append(elapsedSeconds(read.run))
                     continue
                 }
                 let (backend, m) = variants[i], model = models[m], cache = caches[m]
                 cache.reset()
                 try model.forward([1, 2, 3, 4, 5, 6, 7, 8], cache: cache, logits: &logits, backend: backend)
-                let start = DispatchTime.now().uptimeNanoseconds
-                for s in 0..<decodeSteps { try model.forward([s % config.nVocab], cache: cache, logits: &logits, backend: backend) }
-                stepTimes[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(decodeSteps))
+                let time = try elapsedSeconds {
+                    for s in 0..<decodeSteps { try model.forward([s % config.nVocab], cache: cache, logits: &logits, backend: backend) }
+                }
+                stepTimes[i].append(time / Double(decodeSteps))
             }
         }
         let sortedTimes = stepTimes.map { $0.sorted() }
