@@ -18,7 +18,7 @@ def machine():
             for line in f:
                 key, _, value = line.partition(":")
                 key, value = key.strip(), value.strip()
-                if key in ("model name", "cpu MHz") and key not in info:
+                if key in ("model name", "cpu family", "model", "cpu MHz") and key not in info:
                     info[key] = value
                 if key == "flags" and "flags" not in info:
                     info["flags"] = " ".join(x for x in ("avx2", "fma", "avx512f") if x in value.split())
@@ -36,11 +36,12 @@ def machine():
         except OSError:
             return "?"
     blas = run(["dpkg-query", "-W", "-f=${Version}", "libopenblas0-pthread"]) or "?"
+    kernels = run([".build-release/release/bench", "--blas-kernels"]) or "?"
     swift = run(["swift", "--version"]).splitlines()
     return [
-        f"- CPU: {info.get('model name', '?')}, {os.cpu_count()} cores, {info.get('cpu MHz', '?')} MHz nominal, {info.get('flags', '')}",
+        f"- CPU: {info.get('model name', '?')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}), {os.cpu_count()} cores, {info.get('cpu MHz', '?')} MHz nominal, {info.get('flags', '')}",
         f"- Memory: {mem}",
-        f"- OpenBLAS (Debian libopenblas0-pthread): {blas}",
+        f"- OpenBLAS (Debian libopenblas0-pthread): {blas}; kernels {kernels}",
         f"- Swift: {swift[0] if swift else '?'}; built by `scripts/build-release` (`-c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DSWIFTATTENTION_FMA`)",
         f"- OS: {platform.platform()}",
     ]
@@ -121,19 +122,24 @@ def svg(rows, peak_per_thread):
 def main():
     rows = json.load(open(sys.argv[1]))
     command = sys.argv[2] if len(sys.argv) > 2 else "scripts/bench-report"
-    mhz = None
+    mhz, cpuinfo = None, ""
     try:
         with open("/proc/cpuinfo") as f:
-            mhz = next(float(l.split(":")[1]) for l in f if l.startswith("cpu MHz"))
+            cpuinfo = f.read()
+        mhz = next(float(l.split(":")[1]) for l in cpuinfo.splitlines() if l.startswith("cpu MHz"))
     except (OSError, StopIteration):
         pass
-    peak = mhz * 16 / 1000 if mhz else None
+    # As bench's nominalPeakGFLOPS: two 8-wide FMA units on Intel with AVX-512, two 4-wide ones otherwise.
+    flags = next((l.split(":")[1].split() for l in cpuinfo.splitlines() if l.startswith("flags")), [])
+    per_cycle = 32 if "GenuineIntel" in cpuinfo and "avx512f" in flags else 16
+    unit = "AVX-512 FMA units" if per_cycle == 32 else "AVX2 FMA"
+    peak = mhz * per_cycle / 1000 if mhz else None
     lines = ["# Benchmarks", "",
              f"Produced by `{command}` on {datetime.date.today().isoformat()}; every number below is what that run printed.",
              "Medians of repeated runs after a warm-up (min beside them). Timings on this machine are noisy (±5–10 %):",
              "compare rows of the same run, not runs of different days.", "", "## Machine", ""] + machine() + [""]
     if peak:
-        lines += [f"Nominal peak: {peak:.1f} GFLOP/s per core (clock × 16 double-precision flops per cycle with AVX2 FMA); "
+        lines += [f"Nominal peak: {peak:.1f} GFLOP/s per core (clock × {per_cycle} double-precision flops per cycle with {unit}); "
                   "boost clocks can exceed it.", ""]
     lines += ["![GFLOP/s by size](Benchmarks/gemm.svg)", ""]
     titles = {"gemm": "GEMM (`raw` is `cblas_dgemm` called directly on the same buffers)",

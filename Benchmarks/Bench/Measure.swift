@@ -1,4 +1,5 @@
 import Foundation
+import SwiftAttention
 
 /// One measured result, as printed in the table and the JSON.
 struct Row {
@@ -67,11 +68,14 @@ func progress(_ text: String) {
     FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
 }
 
-/// The nominal double-precision peak of `threads` cores: clock × 16 flops per
-/// cycle (two 4-wide FMA units, AVX2), the clock read from /proc/cpuinfo.
+/// The nominal double-precision peak of `threads` cores: clock × flops per
+/// cycle, the clock read from /proc/cpuinfo. 32 flops per cycle on Intel CPUs
+/// with AVX-512 (two 8-wide FMA units), 16 otherwise (two 4-wide FMA units:
+/// AVX2, and AMD's Zen 4, whose AVX-512 runs each 8-wide FMA as two halves).
 func nominalPeakGFLOPS(threads: Int) -> Double? {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
           let mhz = Double(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else { return nil }
-    return mhz * 1e-3 * 16 * Double(threads)
+    let wide = text.contains("GenuineIntel") && OpenBLASKernels.cpuFlags(cpuinfo: text).contains("avx512f")
+    return mhz * 1e-3 * (wide ? 32 : 16) * Double(threads)
 }

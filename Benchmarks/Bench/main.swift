@@ -30,7 +30,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print a JSON array of results instead of tables.")
     var json = false
 
+    @Flag(help: "Print which OpenBLAS kernels this run uses (and who chose them), then exit.")
+    var blasKernels = false
+
     func run() throws {
+        if blasKernels { return print(OpenBLASKernels.summary) }
         let known = allSuites
         let suites = filter.map { $0.split(separator: ",").map(String.init) } ?? known
         if let bad = suites.first(where: { !known.contains($0) }) {
@@ -66,4 +70,6 @@ struct Bench: ParsableCommand {
 /// Every suite, in the order they run and print.
 let allSuites = ["gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"]
 
+// OpenBLAS picked its generic kernels for a CPU it does not know: run again with better ones.
+OpenBLASKernels.rerunWithSuggestedKernels()
 Bench.main()

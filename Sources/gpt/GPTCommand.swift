@@ -18,8 +18,11 @@ struct GPTCommand: ParsableCommand {
     )
 
     /// Parses and runs, turning every error into one line on stderr and its
-    /// exit code (help and `--version` still print in full).
+    /// exit code (help and `--version` still print in full). First, when
+    /// OpenBLAS fell back to kernels without AVX on this CPU, re-runs itself with
+    /// better ones (see ``OpenBLASKernels/rerunWithSuggestedKernels()``).
     static func main() {
+        OpenBLASKernels.rerunWithSuggestedKernels()
         do {
             var command = try parseAsRoot()
             try command.run()

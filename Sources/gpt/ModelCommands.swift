@@ -131,6 +131,8 @@ struct InfoCommand: ParsableCommand {
                 ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(counts.float)),
                 ("matrices", .int(counts.all)),
                 ("load_seconds", .number(seconds)),
+                ("backend", .string(options.backend.rawValue)), ("threads", .int(LinearAlgebra.threadCount)),
+                ("openblas_kernels", .string(OpenBLASKernels.name)),
             ]).text)
             return
         }
@@ -147,6 +149,7 @@ struct InfoCommand: ParsableCommand {
             weights     \(params * 8) bytes as Double (\(String(format: "%.2f", Double(params * 8) / 1e9)) GB); file \(fileBytes) bytes
             stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(counts.float) of \(counts.all) matrices with a Float32 copy
             loaded in   \(String(format: "%.2f", seconds)) s
+            backend     \(options.backend.rawValue), \(LinearAlgebra.threadCount) threads; OpenBLAS kernels \(OpenBLASKernels.summary)
             """)
     }
 }
@@ -281,7 +284,8 @@ struct GenerateCommand: ParsableCommand {
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
                            options.backend.rawValue, LinearAlgebra.threadCount, gpt.dtype.rawValue,
                            gpt.dtype == .float32 ? "float32" : (model.weights ?? .both).rawValue, counts.float, counts.all)
-        FileHandle.standardError.write(Data((stats + "\n").utf8))
+        let kernels = options.backend == .blas ? " · OpenBLAS kernels \(OpenBLASKernels.name)" : ""
+        FileHandle.standardError.write(Data((stats + kernels + "\n").utf8))
     }
 }
 

@@ -29,7 +29,26 @@ struct CheckpointCLITests {
         let text = try runGPT(["info", "--model", tinyModel])
         #expect(text.out.contains("parameters  \(expected.parameter_count)"))
         #expect(text.out.contains("10 of 10 matrices with a Float32 copy"))
+        #expect(text.out.contains("; OpenBLAS kernels "))
         expectFailure(try runGPT(["info", "--model", tinyModel, "--weights", "half"]), code: 64, "--weights")
+    }
+
+    /// Where OpenBLAS does not know the CPU and picks kernels without AVX, gpt
+    /// re-runs itself with better ones; a user's OPENBLAS_CORETYPE is kept.
+    @Test func openBLASKernels() throws {
+        func kernels(_ environment: [String: String]) throws -> String {
+            let r = try runGPT(["info", "--model", tinyModel, "--json"], environment: environment)
+            #expect(r.status == 0, "stderr: \(r.err)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+            return object["openblas_kernels"] as? String ?? ""
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        let chosen = try kernels(environment)
+        #expect(OpenBLASKernels.suggestion(forKernels: chosen, cpuFlags: OpenBLASKernels.cpuFlags()) == nil,
+                "gpt ran OpenBLAS's \(chosen) kernels on a CPU with AVX2")
+        environment["OPENBLAS_CORETYPE"] = "Nehalem"
+        #expect(try kernels(environment).lowercased() == "nehalem")
     }
 
     @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])

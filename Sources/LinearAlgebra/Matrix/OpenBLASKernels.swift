@@ -1,0 +1,83 @@
+import COpenBLAS
+import Foundation
+
+/// Which of its CPU-specific kernel sets OpenBLAS runs, and a better one when
+/// it did not recognise the CPU.
+///
+/// OpenBLAS built for many CPUs (Debian's is) picks its kernels from the CPU
+/// model when the library loads. A model newer than the library (Debian 12's
+/// 0.3.21 on Intel Emerald Rapids, family 6 model 207) gets the generic
+/// `Prescott` kernels, which use no AVX at all: on such a machine `sgemm` runs
+/// about eight times slower than it could, with nothing said. The environment
+/// variable `OPENBLAS_CORETYPE` overrides the choice, but only before the
+/// library loads, so a process cannot fix its own.
+///
+/// The `gpt` and `bench` executables call ``rerunWithSuggestedKernels()``
+/// first thing. A program linking SwiftAttention can do the same, or read
+/// ``name`` and ``suggestion`` and tell its user to set `OPENBLAS_CORETYPE`.
+public enum OpenBLASKernels {
+    /// The kernel set OpenBLAS chose when it loaded, as it names it:
+    /// `Haswell`, `SkylakeX`, `Zen`, … or a generic one such as `Prescott`.
+    public static var name: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// ``name`` and who chose it, for a report: `"Haswell (OpenBLAS's choice)"`,
+    /// `"Zen (OPENBLAS_CORETYPE)"`, or `"SkylakeX (OPENBLAS_CORETYPE set by
+    /// SwiftAttention: OpenBLAS chose Prescott)"` after ``rerunWithSuggestedKernels()``.
+    public static var summary: String {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OPENBLAS_CORETYPE"] != nil else { return "\(name) (OpenBLAS's choice)" }
+        guard let own = environment[ownChoiceVariable] else { return "\(name) (OPENBLAS_CORETYPE)" }
+        return "\(name) (OPENBLAS_CORETYPE set by SwiftAttention: OpenBLAS chose \(own))"
+    }
+
+    /// Where ``rerunWithSuggestedKernels()`` leaves OpenBLAS's own choice for ``summary``.
+    static let ownChoiceVariable = "SWIFTATTENTION_OPENBLAS_OWN_CHOICE"
+
+    /// The `OPENBLAS_CORETYPE` that would let OpenBLAS use this CPU's vector
+    /// units, when the kernels it chose use none of them (and `nil` otherwise).
+    public static var suggestion: String? {
+        suggestion(forKernels: name, cpuFlags: cpuFlags())
+    }
+
+    /// Replaces the running executable by a fresh run of itself, with the same
+    /// arguments and `OPENBLAS_CORETYPE` set to ``suggestion``, when there is a
+    /// suggestion and `OPENBLAS_CORETYPE` is not already set (a user's own
+    /// choice always wins). Returns, doing nothing, otherwise or when the new
+    /// run cannot start. Call it first thing in `main`, before any other work.
+    public static func rerunWithSuggestedKernels() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let core = suggestion else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv(ownChoiceVariable, name, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the kernels we have
+        unsetenv(ownChoiceVariable)
+    }
+
+    /// OpenBLAS's x86 kernel sets that use AVX or better; anything else it
+    /// reports on an x86 CPU with AVX2 is a fallback.
+    static let vectorKernels: Set<String> = [
+        "sandybridge", "haswell", "skylakex", "cooperlake", "sapphirerapids",
+        "zen", "bulldozer", "piledriver", "steamroller", "excavator",
+    ]
+
+    /// The kernel set for `cpuFlags` (as `/proc/cpuinfo` spells them) when
+    /// `kernels` is not one of ``vectorKernels``: `SkylakeX` with AVX-512 (F,
+    /// CD, BW, DQ, VL), else `Haswell` with AVX2 and FMA, else `nil`; also `nil`
+    /// when `kernels` already uses vector units. (OpenBLAS's `Cooperlake` and
+    /// `SapphireRapids` sets differ from `SkylakeX` only in bfloat16 routines
+    /// SwiftAttention does not call, and Debian's 0.3.21 cannot be forced to them.)
+    package static func suggestion(forKernels kernels: String, cpuFlags flags: Set<String>) -> String? {
+        guard !vectorKernels.contains(kernels.lowercased()), flags.isSuperset(of: ["avx2", "fma"]) else { return nil }
+        return flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) ? "SkylakeX" : "Haswell"
+    }
+
+    /// The first processor's `flags` line of `/proc/cpuinfo` (empty where there is none).
+    package static func cpuFlags(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> Set<String> {
+        guard let line = cpuinfo?.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+}
