@@ -43,13 +43,13 @@ extension Float: MatrixScalar {
 
 extension MatrixScalar {
     /// Lanes in a ``Vector``.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static var lanes: Int { Vector.scalarCount }
 
     /// A ``Vector`` of the `Self`s starting at element `i` of `p`, whose elements
     /// are `E`s: a plain load when `E` is `Self`, an exact widening when a
     /// `Float` is read into a `Double` vector.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func loadVector<E: MatrixScalar>(_ p: UnsafeRawPointer, _ i: Int, from: E.Type) -> Vector {
         if E.self == Self.self {
             return p.loadUnaligned(fromByteOffset: i &* MemoryLayout<Self>.stride, as: Vector.self)
@@ -66,14 +66,14 @@ extension MatrixScalar {
     }
 
     /// Stores `v` at element `i` of `p`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func storeVector(_ v: Vector, _ p: UnsafeMutableRawPointer, _ i: Int) {
         p.storeBytes(of: v, toByteOffset: i &* MemoryLayout<Self>.stride, as: Vector.self)
     }
 
-    /// Four elements from element `i` of `p`, as `Double`s (exact): the
-    /// transformer's elementwise steps (exp, GELU) compute in `Double` either way.
-    @inline(__always)
+    /// Four elements from element `i` of `p`, as `Double`s (exact): for
+    /// statistics kept in `Double` either way (the layer norm's).
+    @inlinable @inline(__always)
     package static func load4(_ p: UnsafePointer<Self>, _ i: Int) -> SIMD4<Double> {
         let raw = UnsafeRawPointer(p + i)
         if Self.self == Double.self { return raw.loadUnaligned(as: SIMD4<Double>.self) }
@@ -81,7 +81,7 @@ extension MatrixScalar {
     }
 
     /// Stores four `Double`s at element `i` of `p`, rounded to `Self`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Self>, _ i: Int) {
         let raw = UnsafeMutableRawPointer(p + i)
         if Self.self == Double.self {

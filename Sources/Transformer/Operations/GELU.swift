@@ -23,19 +23,20 @@ public struct GELU: OperationModel, Equatable {
         v / (1 + Foundation.exp(-2 * (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
     }
 
-    /// GELU in place on `count` numbers: four at a time with a vectorised `exp`,
-    /// split across threads for long inputs.
+    /// GELU in place on `count` numbers, a vector at a time in their own
+    /// precision (with ``MatrixScalar/exp(_:)``), split across threads for long inputs.
     @_specialize(where S == Double)
     @_specialize(where S == Float)
     package static func apply<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, count: Int) {
-        let c = -2 * (2 / Double.pi).squareRoot()
+        let c = S.Vector(repeating: S(-2 * (2 / Double.pi).squareRoot())), cubic = S.Vector(repeating: 0.044715)
+        let raw = UnsafeMutableRawPointer(x), lanes = S.lanes
         parallelRanges(count, minimum: 1 << 14) { range in
             var i = range.lowerBound
-            while i + 4 <= range.upperBound {
-                let v = S.load4(x, i)                                    // computed in Double either way
-                let e = vectorExp(c * (v + 0.044715 * v * v * v))
-                S.store4(v / (1 + e), x, i)
-                i += 4
+            while i + lanes <= range.upperBound {
+                let v = S.loadVector(raw, i, from: S.self)
+                let e = S.exp(c * (v + cubic * v * v * v))
+                S.storeVector(v / (1 + e), raw, i)
+                i += lanes
             }
             while i < range.upperBound { x[i] = S(value(Double(x[i]))); i += 1 }
         }
