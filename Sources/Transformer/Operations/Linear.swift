@@ -42,9 +42,9 @@ public struct Linear: OperationModel, Equatable {
     @_specialize(where S == Float)
     package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, into y: UnsafeMutablePointer<S>, backend: Backend) {
         let out = outputSize
-        b.withElements { bias in
-            for i in 0..<n { for j in 0..<out { y[i * out + j] = S(bias[j]) } }   // every row = b
-        }
+        guard n > 0 else { return }
+        b.withElements { bias in for j in 0..<out { y[j] = S(bias[j]) } }            // row 0 = b
+        for i in 1..<n { (y + i &* out).update(from: y, count: out) }              // every row = b
         w.multiply(x, rows: n, into: y, beta: 1, backend: backend)                 // [n, in] · [in, out] + b -> [n, out]
     }
 
