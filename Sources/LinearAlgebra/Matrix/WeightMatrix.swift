@@ -282,9 +282,9 @@ public struct WeightMatrix: Sendable, Equatable {
 /// `out[i] = Double(p[i])` for `i < count`.
 private func widen(_ p: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>) {
     var i = 0
-    while i + 4 <= count {
+    while i + Double.lanes <= count {
         Double.storeVector(Double.loadVector(UnsafeRawPointer(p), i, from: Float.self), UnsafeMutableRawPointer(out), i)
-        i += 4
+        i += Double.lanes
     }
     while i < count { out[i] = Double(p[i]); i += 1 }
 }
