@@ -85,16 +85,42 @@ struct ConcurrencyTests {
     }
 
     /// The pure-Swift kernels give the same bits at every thread count.
-    @Test func swiftResultsIndependentOfTheThreadCount() throws {
+    /// (A 49-token prompt's MLP has 49 × 1024 GELU inputs, which three threads
+    /// split at offsets that are not multiples of the vector width.)
+    @Test(arguments: [75, 49])
+    func swiftResultsIndependentOfTheThreadCount(promptLength: Int) throws {
         let saved = LinearAlgebra.threadCount
         defer { LinearAlgebra.threadCount = saved }
+        let prompt = (0..<promptLength).map { ($0 * 31 + 3) % 300 }
         var traces: [[[Double]]] = []
         for t in [1, 2, 3, 4] {
             LinearAlgebra.threadCount = t
-            traces.append(try logitTrace(wideModel, jobs[5].prompt, backend: .swift))
+            traces.append(try logitTrace(wideModel, prompt, backend: .swift))
         }
         let same = traces.allSatisfy { $0 == traces[0] }
         #expect(same)
+    }
+
+    /// GELU gives the same bits at every thread count, however its ranges split
+    /// (the last numbers of a range once went through a scalar `exp`).
+    @Test func geluIndependentOfTheThreadCount() {
+        let saved = LinearAlgebra.threadCount
+        defer { LinearAlgebra.threadCount = saved }
+        var g = SeededGenerator(seed: 5)
+        let input = (0..<50_177).map { _ in 8 * g.nextUnit() - 4 }
+        func gelu<S: MatrixScalar>(_: S.Type, threads: Int) -> [S] {
+            LinearAlgebra.threadCount = threads
+            var x = input.map { S($0) }
+            x.withUnsafeMutableBufferPointer { GELU.apply($0.baseAddress!, count: $0.count) }
+            return x
+        }
+        func differing<S: MatrixScalar>(_: S.Type, threads: Int) -> Int {
+            zip(gelu(S.self, threads: threads), gelu(S.self, threads: 1)).filter { $0 != $1 }.count
+        }
+        for t in 2...4 {
+            #expect(differing(Double.self, threads: t) == 0, "Double, \(t) threads")
+            #expect(differing(Float.self, threads: t) == 0, "Float, \(t) threads")
+        }
     }
 
     /// Out-of-range thread counts are clamped, never passed on (OpenBLAS takes an Int32).

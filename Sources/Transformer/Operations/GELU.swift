@@ -25,20 +25,26 @@ public struct GELU: OperationModel, Equatable {
 
     /// GELU in place on `count` numbers, a vector at a time in their own
     /// precision (with ``MatrixScalar/exp(_:)``), split across threads for long inputs.
+    /// A range's last few numbers go through the same vector code, padded, so
+    /// every number's GELU is the same wherever the ranges split (the result
+    /// does not depend on the thread count).
     @_specialize(where S == Double)
     @_specialize(where S == Float)
     package static func apply<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, count: Int) {
         let c = S.Vector(repeating: S(-2 * (2 / Double.pi).squareRoot())), cubic = S.Vector(repeating: 0.044715)
+        @inline(__always) func gelu(_ v: S.Vector) -> S.Vector { v / (1 + S.exp(c * (v + cubic * v * v * v))) }
         let raw = UnsafeMutableRawPointer(x), lanes = S.lanes
         parallelRanges(count, minimum: 1 << 14) { range in
             var i = range.lowerBound
             while i + lanes <= range.upperBound {
-                let v = S.loadVector(raw, i, from: S.self)
-                let e = S.exp(c * (v + cubic * v * v * v))
-                S.storeVector(v / (1 + e), raw, i)
+                S.storeVector(gelu(S.loadVector(raw, i, from: S.self)), raw, i)
                 i += lanes
             }
-            while i < range.upperBound { x[i] = S(value(Double(x[i]))); i += 1 }
+            guard i < range.upperBound else { return }
+            var tail = S.Vector()
+            for j in i..<range.upperBound { tail[j - i] = x[j] }
+            let y = gelu(tail)
+            for j in i..<range.upperBound { x[j] = y[j - i] }
         }
     }
 }
