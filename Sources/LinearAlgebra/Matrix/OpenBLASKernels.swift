@@ -69,8 +69,12 @@ public enum OpenBLASKernels {
     /// when `kernels` already uses vector units. (OpenBLAS's `Cooperlake` and
     /// `SapphireRapids` sets differ from `SkylakeX` only in bfloat16 routines
     /// SwiftAttention does not call, and Debian's 0.3.21 cannot be forced to them.)
-    package static func suggestion(forKernels kernels: String, cpuFlags flags: Set<String>) -> String? {
-        guard !vectorKernels.contains(kernels.lowercased()), flags.isSuperset(of: ["avx2", "fma"]) else { return nil }
+    /// `cpuFlags` is evaluated only when `kernels` is a fallback, so the usual
+    /// start-up (OpenBLAS knew the CPU) does not read `/proc/cpuinfo`.
+    package static func suggestion(forKernels kernels: String, cpuFlags: @autoclosure () -> Set<String>) -> String? {
+        guard !vectorKernels.contains(kernels.lowercased()) else { return nil }
+        let flags = cpuFlags()
+        guard flags.isSuperset(of: ["avx2", "fma"]) else { return nil }
         return flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) ? "SkylakeX" : "Haswell"
     }
 
