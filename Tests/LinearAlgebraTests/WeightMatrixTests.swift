@@ -30,9 +30,12 @@ struct WeightMatrixTests {
     @Test func addRow() {
         let m = floatValued(rows: 4, cols: 7, seed: 2)
         for precision in WeightMatrix.Precision.allCases {
-            var out = [Double](repeating: 1, count: 7)
-            out.withUnsafeMutableBufferPointer { WeightMatrix(m, precision: precision).addRow(2, to: $0.baseAddress!) }
-            #expect(out == m[row: 2].map { $0 + 1 }, "\(precision)")
+            let weights = WeightMatrix(m, precision: precision)
+            for layout in [weights, weights.transposingFloats()] {
+                var out = [Double](repeating: 1, count: 7)
+                out.withUnsafeMutableBufferPointer { layout.addRow(2, to: $0.baseAddress!) }
+                #expect(out == m[row: 2].map { $0 + 1 }, "\(precision) transposed \(layout.floatsTransposed)")
+            }
         }
     }
 
@@ -42,7 +45,8 @@ struct WeightMatrixTests {
     func productsMatchDouble(backend: Backend, precision: WeightMatrix.Precision) {
         for (rows, cols) in [(1, 1), (37, 50), (300, 1000), (1000, 300)] {
             let w = floatValued(rows: rows, cols: cols, seed: UInt64(rows * cols))
-            let weights = WeightMatrix(w, precision: precision)
+            let stored = WeightMatrix(w, precision: precision)
+            for weights in [stored, stored.transposingFloats()] {
             for transposed in [false, true] {
                 for m in [1, 3, 70, 130] {   // 130: past widenFromRows, the widened panels on blas
                     let x = Matrix.random(rows: m, cols: transposed ? cols : rows, seed: 9)
@@ -58,9 +62,54 @@ struct WeightMatrixTests {
                             }
                         }
                         expectClose(got, want, relative: 1e-12,
-                                    "\(precision) \(backend) [\(m), …] · [\(rows), \(cols)]\(transposed ? "ᵀ" : "") beta \(beta)")
+                                    "\(precision) \(backend) [\(m), …] · [\(rows), \(cols)]\(transposed ? "ᵀ" : "") beta \(beta), Floats transposed \(weights.floatsTransposed)")
                     }
                 }
+            }
+            }
+        }
+    }
+
+    /// Floats kept transposed are the same matrix: equal, the same elements
+    /// and rows, and the layout survives a change of precision.
+    @Test(arguments: WeightMatrix.Precision.allCases)
+    func transposedFloatsAreTheSameMatrix(precision: WeightMatrix.Precision) {
+        let w = floatValued(rows: 45, cols: 70, seed: 3)
+        let plain = WeightMatrix(w, precision: precision), t = plain.transposingFloats()
+        #expect(t.floatsTransposed && !plain.floatsTransposed)
+        #expect(t == plain)
+        #expect(t != WeightMatrix(w.map { $0 + 1 }, precision: precision).transposingFloats())
+        #expect(t.matrix == w)
+        for other in WeightMatrix.Precision.allCases {
+            #expect(t.stored(as: other).matrix == w, "\(precision) -> \(other)")
+            #expect(t.stored(as: other).floatsTransposed, "\(precision) -> \(other)")
+            #expect(t.stored(as: other) == plain.stored(as: other), "\(precision) -> \(other)")
+        }
+        #expect(t.roundedToFloat().floatsTransposed && t.roundedToFloat().matrix == w)
+        #expect(t.roundedToFloat() == plain.roundedToFloat())
+    }
+
+    /// Products with `Float` activations read transposed Floats as they read row-major ones.
+    @Test(arguments: Backend.allCases)
+    func floatProductsWithTransposedFloats(backend: Backend) {
+        let w = floatValued(rows: 300, cols: 170, seed: 4)
+        let plain = WeightMatrix(w, precision: .float32), t = plain.transposingFloats()
+        for transposed in [false, true] {
+            for m in [1, 3, 130] {
+                let x = FloatMatrix(Matrix.random(rows: m, cols: transposed ? 170 : 300, seed: 5))
+                func product(_ weights: WeightMatrix) -> FloatMatrix {
+                    var y = FloatMatrix(rows: m, cols: transposed ? 300 : 170, repeating: 0)
+                    x.elements.withUnsafeBufferPointer { xp in
+                        y.elements.withUnsafeMutableBufferPointer { yp in
+                            weights.multiply(xp.baseAddress!, rows: m, transposed: transposed, into: yp.baseAddress!, backend: backend)
+                        }
+                    }
+                    return y
+                }
+                var want = Matrix.zeros(rows: m, cols: transposed ? 300 : 170)
+                Matrix.multiply(Matrix(x), w, transposeB: transposed, into: &want, backend: .blas)
+                expectClose(product(t), want, relative: 1e-5, "\(backend) m \(m) transposed \(transposed)")
+                expectClose(product(plain), want, relative: 1e-5, "\(backend) m \(m) transposed \(transposed), row-major")
             }
         }
     }

@@ -31,6 +31,18 @@ struct WeightStorageTests {
         #expect(model.byteCount == model.parameters.reduce(0) { $0 + $1.byteCount })
     }
 
+    /// Every linear layer keeps its Float weights transposed for decoding, however
+    /// they got there (loading, a change of storage or of dtype); the embeddings do not.
+    @Test(arguments: WeightMatrix.Precision.allCases)
+    func linearWeightsKeepFloatsTransposed(precision: WeightMatrix.Precision) throws {
+        let loaded = try GPT(directory: tinyDirectory, weights: precision)
+        for model in [loaded, tiny.storingWeights(precision), loaded.converted(to: .float32)] {
+            let linears = model.blocks.flatMap { [$0.attn.cAttn, $0.attn.cProj] + ($0.mlp.map { [$0.cFc, $0.cProj] } ?? []) }
+            #expect(linears.count == 8 && linears.allSatisfy { $0.w.floatsTransposed })
+            #expect(!model.wte.floatsTransposed && !model.wpe.floatsTransposed)
+        }
+    }
+
     @Test func parameterListing() throws {
         let names = tiny.parameters.map(\.name)
         #expect(names.prefix(4) == ["wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.ln_1.bias"])

@@ -7,8 +7,9 @@ import LinearAlgebra
 /// `Float`, or both (see ``GPT/storingWeights(_:)``); the products always
 /// accumulate in `Double`.
 public struct Linear: OperationModel, Equatable {
-    /// The weights, `[in, out]`.
-    public var w: WeightMatrix
+    /// The weights, `[in, out]`. Their `Float` elements are kept transposed,
+    /// whoever sets them: a decoded token's `x · w` then streams `w` fastest.
+    public var w: WeightMatrix { didSet { w = w.transposingFloats() } }
     /// The bias, a `[1, out]` row vector.
     public var b: Matrix
 
@@ -16,7 +17,7 @@ public struct Linear: OperationModel, Equatable {
     public init(w: WeightMatrix, b: Matrix) {
         precondition(b.rows == 1 && b.cols == w.cols,
                      "Linear: bias \(b.shapeDescription) does not fit weights \(w.shapeDescription)")
-        self.w = w
+        self.w = w.transposingFloats()
         self.b = b
     }
 
