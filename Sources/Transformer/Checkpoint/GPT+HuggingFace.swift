@@ -65,10 +65,15 @@ extension GPT {
             }
         }
         for entry in table { try file.check(prefix + entry.name, shape: entry.shape) }   // all of them before any is read
-        var loadedMatrices = try file.weightMatrices(matrices)[...], loadedVectors = try file.matrices(vectors)[...]
+        var loadedMatrices = try file.weightMatrices(matrices), loadedVectors = try file.matrices(vectors)[...]
+        var nextMatrix = 0
         for entry in table {
             switch entry.slot {
-            case let .embedding(path), let .matrix(path): model[keyPath: path] = loadedMatrices.removeFirst()
+            case let .embedding(path), let .matrix(path):
+                model[keyPath: path] = loadedMatrices[nextMatrix]
+                // A Linear keeps a transposed copy of its Floats: drop the loaded one now, not at the end.
+                loadedMatrices[nextMatrix] = WeightMatrix(Matrix.zeros(rows: 0, cols: 0))
+                nextMatrix += 1
             case let .vector(path): model[keyPath: path] = loadedVectors.removeFirst()
             }
         }
