@@ -180,16 +180,16 @@ public struct WeightMatrix: Sendable, Equatable {
     /// a `Double` copy is dropped, and `Double` elements that are not exactly
     /// `Float`s are rounded to nearest.
     public func roundedToFloat() -> WeightMatrix {
-        var rounded: WeightMatrix
         switch storage {
         case .float: return self
-        case let .both(_, floats): rounded = WeightMatrix(rows: rows, cols: cols, storage: .float(floats))
-        case let .double(values):
-            rounded = WeightMatrix(rows: rows, cols: cols, storage: .float(values.map { Float($0) }))
-            if floatsTransposed { return rounded.transposingFloats() }
+        case let .both(_, floats):                                                     // already in this layout
+            var rounded = WeightMatrix(rows: rows, cols: cols, storage: .float(floats))
+            rounded.floatsTransposed = floatsTransposed
+            return rounded
+        case let .double(values):                                                      // row-major, laid out as this one
+            let rounded = WeightMatrix(rows: rows, cols: cols, storage: .float(values.map { Float($0) }))
+            return floatsTransposed ? rounded.transposingFloats() : rounded
         }
-        rounded.floatsTransposed = floatsTransposed
-        return rounded
     }
 
     /// Adds row `r`, converted to `S`, to `out[0..<cols]`.
