@@ -150,6 +150,38 @@ struct CheckpointTests {
         #expect(try file.doubles("a") == [1, -2.5, 65504, 0x1p-24])
         #expect(try file.doubles("b") == [1, -2.5, 3.140625])
     }
+
+    /// A linear layer's weights are read straight into their transposed layout:
+    /// the same matrices as a row-major read, for every dtype and precision, also
+    /// when a file is read in chunks that end mid-row ([1100, 1001] F32 is more
+    /// than one 4 MiB chunk).
+    @Test func transposedReadsEqualRowMajorReads() throws {
+        var g = SeededGenerator(seed: 7)
+        let floats = (0..<1100 * 1001).map { _ in Double(Float.random(in: -1...1, using: &g)) }
+        let inexact = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("m.safetensors"), wide = dir.appendingPathComponent("wide.safetensors")
+        try SafetensorsFile.write([("big", [1100, 1001], floats)], dtype: .F32, to: url)
+        try SafetensorsFile.write([("exact", [2, 3], [1, -2, 0.5, 3, 4, -0.25]), ("inexact", [3, 2], inexact)], dtype: .F64, to: wide)
+        let half = try SafetensorsFile(data: rawFile(
+            #"{"h":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]},"b":{"dtype":"BF16","shape":[3,2],"data_offsets":[12,24]}}"#,
+            bytes: ([0x3C00, 0xC100, 0x7BFF, 0x0001, 0x3800, 0] + [0x3F80, 0xC020, 0x4049, 0, 0x3F00, 0xBF80] as [UInt16])
+                .flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }), name: "half.safetensors")
+        let cases = [(try SafetensorsFile(url: url), "big"), (try SafetensorsFile(url: wide), "exact"),
+                     (try SafetensorsFile(url: wide), "inexact"), (half, "h"), (half, "b")]
+        for (file, name) in cases {
+            let shape = file.tensors[name]!.shape, values = try file.doubles(name)
+            for precision in WeightMatrix.Precision.allCases {
+                let rowMajor = try file.weightMatrix(name, shape: shape, precision: precision)
+                let transposed = try file.weightMatrix(name, shape: shape, precision: precision, floatsTransposed: true)
+                #expect(transposed.floatsTransposed && !rowMajor.floatsTransposed, "\(name) \(precision)")
+                #expect(transposed == rowMajor && transposed.precision == rowMajor.precision, "\(name) \(precision)")
+                #expect(transposed.matrix.elements == values, "\(name) \(precision)")
+            }
+        }
+        #expect(try SafetensorsFile(url: wide).weightMatrix("inexact", shape: [3, 2], precision: .float32).precision == .double)
+    }
 }
 
 /// A safetensors file from a header string and data bytes.

@@ -94,16 +94,34 @@ public struct WeightMatrix: Sendable, Equatable {
         }
     }
 
+    /// A matrix `[rows, cols]` from its `Float` elements in column-major order
+    /// (Wᵀ, row-major `[cols, rows]`), kept in `precision` with the `Float`s in
+    /// that layout (see ``transposingFloats()``); a `Double` copy is row-major.
+    ///
+    /// - Precondition: `floats.count == rows * cols`.
+    package init(rows: Int, cols: Int, transposedFloats floats: [Float], precision: Precision) {
+        precondition(rows >= 0 && cols >= 0 && floats.count == rows * cols,
+                     "WeightMatrix: \(floats.count) elements do not fill shape [\(rows), \(cols)]")
+        switch precision {
+        case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
+        case .double: self.init(rows: rows, cols: cols, storage: .double(transpose(floats, cols, rows, as: Double.self)))
+        case .both: self.init(rows: rows, cols: cols, storage: .both(transpose(floats, cols, rows, as: Double.self), floats))
+        }
+        floatsTransposed = true
+    }
+
     /// The same elements kept in `precision` (`.float32` and `.both` keep a
     /// `Float` copy only where that is lossless, as ``init(_:precision:)`` does).
     public func stored(as precision: Precision) -> WeightMatrix {
         if precision == self.precision { return self }
-        let stored: WeightMatrix
         switch storage {
-        case let .double(values): stored = WeightMatrix(Matrix(rows: rows, cols: cols, elements: values), precision: precision)
-        case let .float(floats), let .both(_, floats): stored = WeightMatrix(rows: rows, cols: cols, floats: rowMajor(floats), precision: precision)
+        case let .double(values):
+            let stored = WeightMatrix(Matrix(rows: rows, cols: cols, elements: values), precision: precision)
+            return floatsTransposed ? stored.transposingFloats() : stored
+        case let .float(floats), let .both(_, floats):                                 // the Floats keep their layout
+            return floatsTransposed ? WeightMatrix(rows: rows, cols: cols, transposedFloats: floats, precision: precision)
+                                    : WeightMatrix(rows: rows, cols: cols, floats: floats, precision: precision)
         }
-        return floatsTransposed ? stored.transposingFloats() : stored
     }
 
     /// The same matrix with its `Float` elements kept column-major (as Wᵀ, row-major
@@ -117,16 +135,11 @@ public struct WeightMatrix: Sendable, Equatable {
         var copy: WeightMatrix
         switch storage {
         case .double: copy = self
-        case let .float(values): copy = WeightMatrix(rows: rows, cols: cols, storage: .float(transpose(values, rows, cols)))
-        case let .both(d, f): copy = WeightMatrix(rows: rows, cols: cols, storage: .both(d, transpose(f, rows, cols)))
+        case let .float(values): copy = WeightMatrix(rows: rows, cols: cols, storage: .float(transpose(values, rows, cols, as: Float.self)))
+        case let .both(d, f): copy = WeightMatrix(rows: rows, cols: cols, storage: .both(d, transpose(f, rows, cols, as: Float.self)))
         }
         copy.floatsTransposed = true
         return copy
-    }
-
-    /// The `Float` elements in row-major order (a copy when kept transposed).
-    private func rowMajor(_ floats: [Float]) -> [Float] {
-        floatsTransposed ? transpose(floats, cols, rows) : floats
     }
 
     /// Same shape, same precision and the same elements, however they are laid out.
@@ -172,7 +185,8 @@ public struct WeightMatrix: Sendable, Equatable {
     public var matrix: Matrix {
         switch storage {
         case let .double(values), let .both(values, _): return Matrix(rows: rows, cols: cols, elements: values)
-        case let .float(values): return Matrix(rows: rows, cols: cols, elements: rowMajor(values).map(Double.init))
+        case let .float(values):
+            return Matrix(rows: rows, cols: cols, elements: floatsTransposed ? transpose(values, cols, rows, as: Double.self) : values.map(Double.init))
         }
     }
 
@@ -346,16 +360,18 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 }
 
-/// `values` (row-major `[rows, cols]`) transposed: row-major `[cols, rows]`.
-private func transpose(_ values: [Float], _ rows: Int, _ cols: Int) -> [Float] {
-    [Float](unsafeUninitializedCapacity: values.count) { out, count in
+/// `values` (row-major `[rows, cols]`) transposed, row-major `[cols, rows]`, as `E`s.
+@_specialize(where E == Double)
+@_specialize(where E == Float)
+private func transpose<E: MatrixScalar>(_ values: [Float], _ rows: Int, _ cols: Int, as: E.Type) -> [E] {
+    [E](unsafeUninitializedCapacity: values.count) { out, count in
         values.withUnsafeBufferPointer { v in
             let (src, dst, tile) = (v.baseAddress!, out.baseAddress!, 32)               // 32 × 32 tiles stay in cache
             parallelRanges((cols + tile - 1) / tile, minimum: 1) { tiles in             // output rows, a band per thread
                 for j0 in stride(from: tiles.lowerBound * tile, to: min(tiles.upperBound * tile, cols), by: tile) {
                     for i0 in stride(from: 0, to: rows, by: tile) {
                         for j in j0..<min(j0 + tile, cols) {
-                            for i in i0..<min(i0 + tile, rows) { dst[j &* rows &+ i] = src[i &* cols &+ j] }
+                            for i in i0..<min(i0 + tile, rows) { dst[j &* rows &+ i] = E(src[i &* cols &+ j]) }
                         }
                     }
                 }

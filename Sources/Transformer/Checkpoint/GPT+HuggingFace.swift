@@ -55,25 +55,21 @@ extension GPT {
         try GPT.checkTensorNames(file, prefix: prefix, config: config)
         var model = GPT.skeleton(config)
         let table = model.parameterTable
-        var matrices: [(name: String, shape: [Int], precision: WeightMatrix.Precision)] = []
+        // A Linear keeps its Floats transposed (see Linear.w): they are read in that layout.
+        var matrices: [(name: String, shape: [Int], precision: WeightMatrix.Precision, floatsTransposed: Bool)] = []
         var vectors: [(name: String, shape: [Int])] = []
         for entry in table {
             switch entry.slot {
-            case .embedding: matrices.append((prefix + entry.name, entry.shape, GPT.embeddingPrecision(weights)))
-            case .matrix: matrices.append((prefix + entry.name, entry.shape, weights))
+            case .embedding: matrices.append((prefix + entry.name, entry.shape, GPT.embeddingPrecision(weights), false))
+            case .matrix: matrices.append((prefix + entry.name, entry.shape, weights, true))
             case .vector: vectors.append((prefix + entry.name, entry.shape))
             }
         }
         for entry in table { try file.check(prefix + entry.name, shape: entry.shape) }   // all of them before any is read
-        var loadedMatrices = try file.weightMatrices(matrices), loadedVectors = try file.matrices(vectors)[...]
-        var nextMatrix = 0
+        var loadedMatrices = try file.weightMatrices(matrices)[...], loadedVectors = try file.matrices(vectors)[...]
         for entry in table {
             switch entry.slot {
-            case let .embedding(path), let .matrix(path):
-                model[keyPath: path] = loadedMatrices[nextMatrix]
-                // A Linear keeps a transposed copy of its Floats: drop the loaded one now, not at the end.
-                loadedMatrices[nextMatrix] = WeightMatrix(Matrix.zeros(rows: 0, cols: 0))
-                nextMatrix += 1
+            case let .embedding(path), let .matrix(path): model[keyPath: path] = loadedMatrices.removeFirst()
             case let .vector(path): model[keyPath: path] = loadedVectors.removeFirst()
             }
         }

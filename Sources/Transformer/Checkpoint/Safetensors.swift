@@ -158,18 +158,28 @@ public struct SafetensorsFile {
     }
 
     /// A tensor's elements converted to `E` (exact for `Double`, and for `Float`
-    /// from F32, F16 and BF16), in row-major order.
-    private func elements<E: MatrixScalar>(_ tensor: String, as: E.Type) throws -> [E] {
+    /// from F32, F16 and BF16), in row-major order, or with `transposed` (a 2-D
+    /// tensor `[rows, cols]`) in column-major order, written so as they are read:
+    /// no second, row-major copy is ever held.
+    private func elements<E: MatrixScalar>(_ tensor: String, as: E.Type, transposed: Bool = false) throws -> [E] {
         let info = try self.info(tensor)
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
         }
         let count = info.count, size = info.dtype.size
+        let (rows, cols) = transposed ? (info.shape[0], info.shape[1]) : (1, count)    // a row-major read is one long row
         let offset = bufferStart + info.range.lowerBound
         do {
             return try [E](unsafeUninitializedCapacity: count) { dst, initialized in
                 try source.forEachChunk(offset ..< offset + info.range.count) { raw, byteOffset in
-                    Self.convert(raw, info.dtype, into: dst.baseAddress! + byteOffset / size)
+                    let first = byteOffset / size, end = first + raw.count / size   // elements, row-major
+                    var g = first
+                    while g < end {                                                    // one row segment at a time
+                        let (r, c) = g.quotientAndRemainder(dividingBy: cols), n = min(cols - c, end - g)
+                        Self.convert(UnsafeRawBufferPointer(rebasing: raw[(g - first) * size ..< (g - first + n) * size]),
+                                     info.dtype, into: dst.baseAddress! + c * rows + r, stride: rows)
+                        g += n
+                    }
                 }
                 initialized = count
             }
@@ -184,34 +194,48 @@ public struct SafetensorsFile {
     /// F32, F16 and BF16 tensors are read once into `Float`s (exact) and widened
     /// from there as `precision` asks; F64 tensors keep a `Float` copy only when lossless.
     public func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision) throws -> WeightMatrix {
+        try weightMatrix(tensor, shape: expected, precision: precision, floatsTransposed: false)
+    }
+
+    /// ``weightMatrix(_:shape:precision:)``, with `floatsTransposed` keeping the
+    /// `Float`s transposed as a ``Linear`` wants them, read straight into that layout.
+    package func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision,
+                              floatsTransposed: Bool) throws -> WeightMatrix {
         let info = try self.info(tensor, shape: expected)
         guard info.shape.count == 2 else {
             throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
         }
+        let (rows, cols) = (info.shape[0], info.shape[1])
         if info.dtype == .F64 {
-            return WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
+            let w = WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
+            return floatsTransposed ? w.transposingFloats() : w
         }
-        return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, as: Float.self),
-                            precision: precision)
+        let floats = try elements(tensor, as: Float.self, transposed: floatsTransposed)
+        return floatsTransposed ? WeightMatrix(rows: rows, cols: cols, transposedFloats: floats, precision: precision)
+                                : WeightMatrix(rows: rows, cols: cols, floats: floats, precision: precision)
     }
 
-    /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`
-    /// (F64 to `Float` rounds: callers only ask for it with `E == Double`).
+    /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`,
+    /// `out[i * stride]` for the `i`th (F64 to `Float` rounds: callers only ask
+    /// for it with `E == Double`).
     @_specialize(where E == Double)
     @_specialize(where E == Float)
-    private static func convert<E: MatrixScalar>(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, into out: UnsafeMutablePointer<E>) {
-        let n = raw.count / dtype.size
+    private static func convert<E: MatrixScalar>(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType,
+                                                 into out: UnsafeMutablePointer<E>, stride: Int) {
+        @inline(__always) func store(_ element: (Int) -> E) {
+            let n = raw.count / dtype.size
+            if stride == 1 {
+                for i in 0..<n { out[i] = element(i) }
+            } else {
+                for i in 0..<n { out[i &* stride] = element(i) }
+            }
+        }
         switch dtype {
-        case .F64:
-            for i in 0..<n { out[i] = E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-        case .F32:
-            for i in 0..<n { out[i] = E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
-        case .F16:
-            for i in 0..<n { out[i] = E(half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
-        case .BF16:
-            for i in 0..<n { out[i] = E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
-        default:
-            out.initialize(repeating: 0, count: n)
+        case .F64: store { E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+        case .F32: store { E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
+        case .F16: store { E(half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
+        case .BF16: store { E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)) }
+        default: store { _ in 0 }
         }
     }
 
@@ -261,8 +285,16 @@ public struct SafetensorsFile {
     /// Several 2-D tensors at once, each as by ``weightMatrix(_:shape:precision:)``
     /// in its own precision, checked and read as by ``matrices(_:)``.
     public func weightMatrices(_ requests: [(name: String, shape: [Int], precision: WeightMatrix.Precision)]) throws -> [WeightMatrix] {
-        let precisions = Dictionary(requests.map { ($0.name, $0.precision) }, uniquingKeysWith: { a, _ in a })
-        return try read(requests.map { ($0.name, $0.shape) }) { try weightMatrix($0, shape: $1, precision: precisions[$0]!) }
+        try weightMatrices(requests.map { ($0.name, $0.shape, $0.precision, false) })
+    }
+
+    /// ``weightMatrices(_:)`` with each matrix's layout, as for ``weightMatrix(_:shape:precision:floatsTransposed:)``.
+    package func weightMatrices(_ requests: [(name: String, shape: [Int], precision: WeightMatrix.Precision,
+                                              floatsTransposed: Bool)]) throws -> [WeightMatrix] {
+        let asked = Dictionary(requests.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return try read(requests.map { ($0.name, $0.shape) }) {
+            try weightMatrix($0, shape: $1, precision: asked[$0]!.precision, floatsTransposed: asked[$0]!.floatsTransposed)
+        }
     }
 
     /// Whether two tensors hold the same shape and values (compared as
