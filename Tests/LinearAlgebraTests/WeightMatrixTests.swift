@@ -27,6 +27,14 @@ struct WeightMatrixTests {
         }
     }
 
+    /// Arrays whose pages are advised huge hold what they were given, small or large.
+    @Test func hugePageArrays() {
+        for count in [0, 5, 1 << 20] {
+            let a: [Float] = hugePageArray(count: count) { for i in $0.indices { $0[i] = Float(i % 1000) } }
+            #expect(a.count == count && a.indices.allSatisfy { a[$0] == Float($0 % 1000) }, "\(count)")
+        }
+    }
+
     @Test func addRow() {
         let m = floatValued(rows: 4, cols: 7, seed: 2)
         for precision in WeightMatrix.Precision.allCases {

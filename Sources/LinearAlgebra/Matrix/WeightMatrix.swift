@@ -151,13 +151,14 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// The elements as `Float`s, or `nil` when one of them is not exactly a `Float`.
     static func exactFloats(_ values: [Double]) -> [Float]? {
-        var floats = [Float](repeating: 0, count: values.count)
-        for (i, v) in values.enumerated() {
-            let f = Float(v)
-            guard Double(f) == v else { return nil }
-            floats[i] = f
+        var exact = true
+        let floats: [Float] = hugePageArray(count: values.count) { out in
+            for (i, v) in values.enumerated() {
+                out[i] = Float(v)
+                exact = exact && Double(out[i]) == v
+            }
         }
-        return floats
+        return exact ? floats : nil
     }
 
     /// How the elements are stored.
@@ -364,7 +365,7 @@ public struct WeightMatrix: Sendable, Equatable {
 @_specialize(where E == Double)
 @_specialize(where E == Float)
 private func transpose<E: MatrixScalar>(_ values: [Float], _ rows: Int, _ cols: Int, as: E.Type) -> [E] {
-    [E](unsafeUninitializedCapacity: values.count) { out, count in
+    hugePageArray(count: values.count) { out in
         values.withUnsafeBufferPointer { v in
             let (src, dst, tile) = (v.baseAddress!, out.baseAddress!, 32)               // 32 × 32 tiles stay in cache
             parallelRanges((cols + tile - 1) / tile, minimum: 1) { tiles in             // output rows, a band per thread
@@ -377,7 +378,6 @@ private func transpose<E: MatrixScalar>(_ values: [Float], _ rows: Int, _ cols: 
                 }
             }
         }
-        count = values.count
     }
 }
 

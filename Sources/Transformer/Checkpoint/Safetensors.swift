@@ -170,7 +170,7 @@ public struct SafetensorsFile {
         let (rows, cols) = transposed ? (info.shape[0], info.shape[1]) : (1, count)    // a row-major read is one long row
         let offset = bufferStart + info.range.lowerBound
         do {
-            return try [E](unsafeUninitializedCapacity: count) { dst, initialized in
+            return try hugePageArray(count: count) { dst in
                 try source.forEachChunk(offset ..< offset + info.range.count) { raw, byteOffset in
                     let first = byteOffset / size, end = first + raw.count / size   // elements, row-major
                     var g = first
@@ -181,7 +181,6 @@ public struct SafetensorsFile {
                         g += n
                     }
                 }
-                initialized = count
             }
         } catch {
             throw CheckpointError(file: name, tensor: tensor, "cannot read its bytes: \((error as NSError).localizedDescription)",
