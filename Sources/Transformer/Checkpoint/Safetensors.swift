@@ -281,13 +281,8 @@ public struct SafetensorsFile {
         try read(requests, matrix(_:shape:))
     }
 
-    /// Several 2-D tensors at once, each as by ``weightMatrix(_:shape:precision:)``
-    /// in its own precision, checked and read as by ``matrices(_:)``.
-    public func weightMatrices(_ requests: [(name: String, shape: [Int], precision: WeightMatrix.Precision)]) throws -> [WeightMatrix] {
-        try weightMatrices(requests.map { ($0.name, $0.shape, $0.precision, false) })
-    }
-
-    /// ``weightMatrices(_:)`` with each matrix's layout, as for ``weightMatrix(_:shape:precision:floatsTransposed:)``.
+    /// Several 2-D tensors at once, each as by ``weightMatrix(_:shape:precision:floatsTransposed:)``
+    /// in its own precision and layout, checked and read as by ``matrices(_:)``.
     package func weightMatrices(_ requests: [(name: String, shape: [Int], precision: WeightMatrix.Precision,
                                               floatsTransposed: Bool)]) throws -> [WeightMatrix] {
         let asked = Dictionary(requests.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
