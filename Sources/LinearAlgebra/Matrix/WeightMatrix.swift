@@ -151,14 +151,13 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// The elements as `Float`s, or `nil` when one of them is not exactly a `Float`.
     static func exactFloats(_ values: [Double]) -> [Float]? {
-        var exact = true
-        let floats: [Float] = hugePageArray(count: values.count) { out in
+        struct Inexact: Error {}
+        return try? hugePageArray(count: values.count) { out in                         // stops at the first inexact one
             for (i, v) in values.enumerated() {
                 out[i] = Float(v)
-                exact = exact && Double(out[i]) == v
+                guard Double(out[i]) == v else { throw Inexact() }
             }
         }
-        return exact ? floats : nil
     }
 
     /// How the elements are stored.
