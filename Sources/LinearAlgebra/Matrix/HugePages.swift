@@ -10,7 +10,7 @@ import Glibc
 /// miss and a page-table walk every 4 KiB, with 2 MiB pages one per 2 MiB.
 /// On the Zen 3 VM (where `/sys/kernel/mm/transparent_hugepage/enabled` is
 /// `madvise`: only memory advised this way gets huge pages) the `Float` GEMVs
-/// of GPT-2's 48 block matrices took 1.01–1.10× less time on huge pages
+/// of GPT-2's 48 block matrices ran 1.01–1.10× faster on huge pages
 /// (geometric means of 30 alternating rounds, four runs), and loading faults in
 /// 512× fewer pages. Where the system offers no huge pages the advice is ignored.
 package func hugePageArray<E>(count: Int, _ initialize: (UnsafeMutableBufferPointer<E>) throws -> Void) rethrows -> [E] {
