@@ -85,29 +85,25 @@ public struct WeightMatrix: Sendable, Equatable {
     ///
     /// - Precondition: `floats.count == rows * cols`.
     public init(rows: Int, cols: Int, floats: [Float], precision: Precision = .float32) {
-        precondition(rows >= 0 && cols >= 0 && floats.count == rows * cols,
-                     "WeightMatrix: \(floats.count) elements do not fill shape [\(rows), \(cols)]")
-        switch precision {
-        case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
-        case .double: self.init(rows: rows, cols: cols, storage: .double(floats.map(Double.init)))
-        case .both: self.init(rows: rows, cols: cols, storage: .both(floats.map(Double.init), floats))
-        }
+        self.init(rows: rows, cols: cols, floats: floats, floatsTransposed: false, precision: precision)
     }
 
-    /// A matrix `[rows, cols]` from its `Float` elements in column-major order
-    /// (Wᵀ, row-major `[cols, rows]`), kept in `precision` with the `Float`s in
-    /// that layout (see ``transposingFloats()``); a `Double` copy is row-major.
+    /// A matrix `[rows, cols]` from its `Float` elements, in row-major order or,
+    /// with `floatsTransposed`, column-major (Wᵀ, row-major `[cols, rows]`), kept
+    /// in `precision` with the `Float`s in that layout (see ``transposingFloats()``);
+    /// a `Double` copy is row-major.
     ///
     /// - Precondition: `floats.count == rows * cols`.
-    package init(rows: Int, cols: Int, transposedFloats floats: [Float], precision: Precision) {
+    package init(rows: Int, cols: Int, floats: [Float], floatsTransposed: Bool, precision: Precision) {
         precondition(rows >= 0 && cols >= 0 && floats.count == rows * cols,
                      "WeightMatrix: \(floats.count) elements do not fill shape [\(rows), \(cols)]")
+        func doubles() -> [Double] { floatsTransposed ? transpose(floats, cols, rows, as: Double.self) : floats.map(Double.init) }
         switch precision {
         case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
-        case .double: self.init(rows: rows, cols: cols, storage: .double(transpose(floats, cols, rows, as: Double.self)))
-        case .both: self.init(rows: rows, cols: cols, storage: .both(transpose(floats, cols, rows, as: Double.self), floats))
+        case .double: self.init(rows: rows, cols: cols, storage: .double(doubles()))
+        case .both: self.init(rows: rows, cols: cols, storage: .both(doubles(), floats))
         }
-        floatsTransposed = true
+        self.floatsTransposed = floatsTransposed
     }
 
     /// The same elements kept in `precision` (`.float32` and `.both` keep a
@@ -119,8 +115,7 @@ public struct WeightMatrix: Sendable, Equatable {
             let stored = WeightMatrix(Matrix(rows: rows, cols: cols, elements: values), precision: precision)
             return floatsTransposed ? stored.transposingFloats() : stored
         case let .float(floats), let .both(_, floats):                                 // the Floats keep their layout
-            return floatsTransposed ? WeightMatrix(rows: rows, cols: cols, transposedFloats: floats, precision: precision)
-                                    : WeightMatrix(rows: rows, cols: cols, floats: floats, precision: precision)
+            return WeightMatrix(rows: rows, cols: cols, floats: floats, floatsTransposed: floatsTransposed, precision: precision)
         }
     }
 

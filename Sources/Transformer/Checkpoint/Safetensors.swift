@@ -204,14 +204,12 @@ public struct SafetensorsFile {
         guard info.shape.count == 2 else {
             throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
         }
-        let (rows, cols) = (info.shape[0], info.shape[1])
         if info.dtype == .F64 {
             let w = WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
             return floatsTransposed ? w.transposingFloats() : w
         }
-        let floats = try elements(tensor, as: Float.self, transposed: floatsTransposed)
-        return floatsTransposed ? WeightMatrix(rows: rows, cols: cols, transposedFloats: floats, precision: precision)
-                                : WeightMatrix(rows: rows, cols: cols, floats: floats, precision: precision)
+        return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, as: Float.self, transposed: floatsTransposed),
+                            floatsTransposed: floatsTransposed, precision: precision)
     }
 
     /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`,
