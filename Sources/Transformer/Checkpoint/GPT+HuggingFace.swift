@@ -52,9 +52,9 @@ extension GPT {
         try config.validate()
         let weights = dtype == .float32 ? .float32 : weights
         let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
-        try GPT.checkTensorNames(file, prefix: prefix, config: config)
         var model = GPT.skeleton(config)
         let table = model.parameterTable
+        try GPT.checkTensorNames(file, prefix: prefix, table: table, layers: config.nLayer)
         // A Linear keeps its Floats transposed (see Linear.w): they are read in that layout.
         var matrices: [(name: String, shape: [Int], precision: WeightMatrix.Precision, floatsTransposed: Bool)] = []
         var vectors: [(name: String, shape: [Int])] = []
@@ -65,7 +65,7 @@ extension GPT {
             case .vector: vectors.append((prefix + entry.name, entry.shape))
             }
         }
-        for entry in table { try file.check(prefix + entry.name, shape: entry.shape) }   // all of them before any is read
+        for entry in table { _ = try file.info(prefix + entry.name, shape: entry.shape) }   // all of them before any is read
         var loadedMatrices = try file.weightMatrices(matrices)[...], loadedVectors = try file.matrices(vectors)[...]
         for entry in table {
             switch entry.slot {
@@ -82,22 +82,18 @@ extension GPT {
         self = model.converted(to: dtype)
     }
 
-    /// Refuses a file holding tensors the config does not account for: layers
-    /// past `n_layer`, or names that are not GPT-2's (so that a config that
-    /// under-counts the layers cannot load a different model).
-    private static func checkTensorNames(_ file: SafetensorsFile, prefix: String, config: GPTConfig) throws {
-        let known: Set<String> = ["wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias", "lm_head.weight"]
-        let perLayer: Set<String> = ["ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
-                                     "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias",
-                                     "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
-                                     "attn.bias", "attn.masked_bias"]
-        for name in file.tensors.keys.sorted() {
-            let bare = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
-            if known.contains(bare) && (bare == "lm_head.weight" || name.hasPrefix(prefix)) { continue }
-            let parts = bare.split(separator: ".", maxSplits: 2).map(String.init)
-            if parts.count == 3, parts[0] == "h", let layer = Int(parts[1]), perLayer.contains(parts[2]), name.hasPrefix(prefix) {
-                if (0..<config.nLayer).contains(layer) { continue }
-                throw CheckpointError(file: file.name, tensor: name, "belongs to layer \(layer), but config.n_layer is \(config.nLayer)")
+    /// Refuses a file holding tensors `table` does not list (besides GPT-2's tied
+    /// `lm_head.weight` and Hugging Face's mask buffers): layers past `n_layer`,
+    /// or names that are not GPT-2's (so that a config that under-counts the
+    /// layers cannot load a different model).
+    private static func checkTensorNames(_ file: SafetensorsFile, prefix: String, table: [ParameterEntry], layers: Int) throws {
+        let expected = Set(table.map { prefix + $0.name } + ["lm_head.weight", prefix + "lm_head.weight"])
+        let perLayer = Set(table.compactMap { $0.name.hasPrefix("h.0.") ? String($0.name.dropFirst(4)) : nil } + ["attn.bias", "attn.masked_bias"])
+        for name in file.tensors.keys.sorted() where !expected.contains(name) {
+            let parts = name.dropFirst(prefix.count).split(separator: ".", maxSplits: 2).map(String.init)
+            if name.hasPrefix(prefix), parts.count == 3, parts[0] == "h", let layer = Int(parts[1]), perLayer.contains(parts[2]) {
+                if (0..<layers).contains(layer) { continue }                  // a mask buffer
+                throw CheckpointError(file: file.name, tensor: name, "belongs to layer \(layer), but config.n_layer is \(layers)")
             }
             throw CheckpointError(file: file.name, tensor: name, "is not part of a GPT-2 checkpoint")
         }

@@ -10,17 +10,11 @@ public struct Parameter: Sendable, Equatable {
     /// vectors are always `.double`.
     public let storage: WeightMatrix.Precision
 
+    /// The bytes the elements occupy as stored.
+    public let byteCount: Int
+
     /// The number of elements.
     public var count: Int { shape.reduce(1, *) }
-
-    /// The bytes the elements occupy as stored.
-    public var byteCount: Int {
-        switch storage {
-        case .double: return 8 * count
-        case .float32: return 4 * count
-        case .both: return 12 * count
-        }
-    }
 }
 
 extension GPT {
@@ -32,9 +26,10 @@ extension GPT {
             switch entry.slot {
             case let .embedding(path), let .matrix(path):
                 let m = self[keyPath: path]
-                return Parameter(name: entry.name, shape: [m.rows, m.cols], storage: m.precision)
+                return Parameter(name: entry.name, shape: [m.rows, m.cols], storage: m.precision, byteCount: m.byteCount)
             case let .vector(path):
-                return Parameter(name: entry.name, shape: [self[keyPath: path].cols], storage: .double)
+                let n = self[keyPath: path].cols
+                return Parameter(name: entry.name, shape: [n], storage: .double, byteCount: 8 * n)
             }
         }
     }
@@ -72,15 +67,15 @@ extension GPT {
     /// saving, ``parameters`` and ``storingWeights(_:)`` all read it.
     var parameterTable: [ParameterEntry] {
         let d = config.nEmbd, hidden = config.hiddenSize
-        var table = [ParameterEntry("wte.weight", [config.nVocab, d], .embedding(\.wte)),
-                     ParameterEntry("wpe.weight", [config.nCtx, d], .embedding(\.wpe))]
+        var table: [ParameterEntry] = [("wte.weight", [config.nVocab, d], .embedding(\.wte)),
+                                    ("wpe.weight", [config.nCtx, d], .embedding(\.wpe))]
         func linear(_ name: String, _ path: WritableKeyPath<GPT, Linear>, _ shape: [Int]) {
-            table += [ParameterEntry(name + ".weight", shape, .matrix(path.appending(path: \.w))),
-                      ParameterEntry(name + ".bias", [shape[1]], .vector(path.appending(path: \.b)))]
+            table += [(name + ".weight", shape, .matrix(path.appending(path: \.w))),
+                      (name + ".bias", [shape[1]], .vector(path.appending(path: \.b)))]
         }
         func norm(_ name: String, _ path: WritableKeyPath<GPT, LayerNorm>) {
-            table += [ParameterEntry(name + ".weight", [d], .vector(path.appending(path: \.g))),
-                      ParameterEntry(name + ".bias", [d], .vector(path.appending(path: \.b)))]
+            table += [(name + ".weight", [d], .vector(path.appending(path: \.g))),
+                      (name + ".bias", [d], .vector(path.appending(path: \.b)))]
         }
         for (i, block) in blocks.enumerated() {
             let b: WritableKeyPath<GPT, TransformerBlock> = \.blocks[i]
@@ -99,25 +94,16 @@ extension GPT {
     }
 }
 
-/// A row of ``GPT/parameterTable``.
-struct ParameterEntry {
-    /// Where a tensor lives in a ``GPT``.
-    enum Slot {
-        /// `wte` or `wpe`.
-        case embedding(WritableKeyPath<GPT, WeightMatrix>)
-        /// A linear map's weights.
-        case matrix(WritableKeyPath<GPT, WeightMatrix>)
-        /// A bias, gain or layer-norm bias, a `[1, n]` row.
-        case vector(WritableKeyPath<GPT, Matrix>)
-    }
+/// A row of ``GPT/parameterTable``: a tensor's checkpoint name, the shape its
+/// config gives it, and where it lives.
+typealias ParameterEntry = (name: String, shape: [Int], slot: ParameterSlot)
 
-    let name: String
-    let shape: [Int]
-    let slot: Slot
-
-    init(_ name: String, _ shape: [Int], _ slot: Slot) {
-        self.name = name
-        self.shape = shape
-        self.slot = slot
-    }
+/// Where a tensor lives in a ``GPT``.
+enum ParameterSlot {
+    /// `wte` or `wpe`.
+    case embedding(WritableKeyPath<GPT, WeightMatrix>)
+    /// A linear map's weights.
+    case matrix(WritableKeyPath<GPT, WeightMatrix>)
+    /// A bias, gain or layer-norm bias, a `[1, n]` row.
+    case vector(WritableKeyPath<GPT, Matrix>)
 }

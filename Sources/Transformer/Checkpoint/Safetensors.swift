@@ -118,13 +118,10 @@ public struct SafetensorsFile {
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bufferSize else {
                 throw fail(key, "data_offsets [\(offsets[0]), \(offsets[1])] are out of range for a \(bufferSize)-byte data buffer")
             }
-            let (count, overflow) = shape.reduce((1, false)) { acc, d in
-                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-                return (p, acc.1 || o)
-            }
-            let (bytes, overflow2) = count.multipliedReportingOverflow(by: dtype.size)
-            guard !overflow, !overflow2, bytes == offsets[1] - offsets[0] else {
-                throw fail(key, "shape \(shape) of \(dtypeName) needs \(overflow || overflow2 ? "too many" : String(bytes)) bytes, but data_offsets span \(offsets[1] - offsets[0])")
+            // In Double the product is exact below 2⁵³ bytes and stays at or above it past that: no overflow.
+            let bytes = shape.reduce(Double(dtype.size)) { $0 * Double($1) }
+            guard bytes == Double(offsets[1] - offsets[0]) else {
+                throw fail(key, "shape \(shape) of \(dtypeName) needs \(bytes < 0x1p53 ? String(Int(bytes)) : "too many") bytes, but data_offsets span \(offsets[1] - offsets[0])")
             }
             tensors[key] = TensorInfo(dtype: dtype, shape: shape, range: offsets[0] ..< offsets[1])
         }
@@ -144,12 +141,8 @@ public struct SafetensorsFile {
     /// Reads a JSON array of integers (NSNumber-backed or Swift).
     private static func integers(_ value: Any?) -> [Int]? {
         guard let array = value as? [Any] else { return nil }
-        var out: [Int] = []
-        for item in array {
-            guard let n = item as? NSNumber, let i = Int(exactly: n.doubleValue) else { return nil }
-            out.append(i)
-        }
-        return out
+        let out = array.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+        return out.count == array.count ? out : nil
     }
 
     /// A tensor's elements as `Double` (F64, F32, F16 and BF16), in row-major order.
@@ -230,20 +223,9 @@ public struct SafetensorsFile {
         switch dtype {
         case .F64: store { E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
         case .F32: store { E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
-        case .F16: store { E(half(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
+        case .F16: store { E(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))) }
         case .BF16: store { E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)) }
         default: store { _ in 0 }
-        }
-    }
-
-    /// IEEE half precision to Double, without relying on `Float16` (absent on some targets).
-    static func half(_ bits: UInt16) -> Double {
-        let sign: Double = bits & 0x8000 != 0 ? -1 : 1
-        let exponent = Int(bits >> 10 & 0x1F), fraction = Double(bits & 0x3FF)
-        switch exponent {
-        case 0: return sign * fraction * 0x1p-24
-        case 31: return fraction == 0 ? sign * .infinity : .nan
-        default: return sign * (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
         }
     }
 
@@ -258,13 +240,8 @@ public struct SafetensorsFile {
         }
     }
 
-    /// Throws unless `tensor` is present with shape `shape`.
-    func check(_ tensor: String, shape: [Int]) throws {
-        _ = try info(tensor, shape: shape)
-    }
-
     /// A tensor's header entry, checked against `shape` when given.
-    private func info(_ tensor: String, shape expected: [Int]? = nil) throws -> TensorInfo {
+    func info(_ tensor: String, shape expected: [Int]? = nil) throws -> TensorInfo {
         guard let info = tensors[tensor] else { throw CheckpointError(file: name, tensor: tensor, "missing") }
         if let expected, expected != info.shape {
             throw CheckpointError(file: name, tensor: tensor, "expected shape \(expected), found \(info.shape)")
@@ -348,20 +325,14 @@ public struct SafetensorsFile {
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
-        var out = Data(count: 8 + header.count + offset)
-        out.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: UInt64(header.count).littleEndian, as: UInt64.self)
-            raw.baseAddress!.advanced(by: 8).copyMemory(from: header, byteCount: header.count)
-            var position = 8 + header.count
-            for t in tensors {
-                for x in t.values {
-                    if dtype == .F64 {
-                        raw.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: position, as: UInt64.self)
-                    } else {
-                        raw.storeBytes(of: Float(x).bitPattern.littleEndian, toByteOffset: position, as: UInt32.self)
-                    }
-                    position += dtype.size
-                }
+        var out = Data(capacity: 8 + header.count + offset)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: header)
+        for t in tensors {                                                    // each value's little-endian bytes
+            if dtype == .F64 {
+                t.values.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+            } else {
+                t.values.map { Float($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
             }
         }
         try out.write(to: url, options: .atomic)

@@ -29,8 +29,8 @@ extension GPT: Codable {
             blocks.append(try TransformerBlock(from: try list.superDecoder(), defaultHeads: config.nHead))
         }
         try self.init(config: config,
-                      wte: WeightMatrix(try c.decodeMatrix(.wte, shape: (config.nVocab, config.nEmbd))),
-                      wpe: WeightMatrix(try c.decodeMatrix(.wpe, shape: (config.nCtx, config.nEmbd))),
+                      wte: WeightMatrix(try c.decode(Matrix.self, forKey: .wte)),
+                      wpe: WeightMatrix(try c.decode(Matrix.self, forKey: .wpe)),
                       blocks: blocks, lnF: try c.decodeIfPresent(LayerNorm.self, forKey: .lnF),
                       vocabulary: try c.decodeIfPresent([String].self, forKey: .vocabulary))
     }

@@ -129,7 +129,7 @@ public struct GPT: Sendable, Equatable {
         let start = cache.count, n = tokens.count
         try checkInput(tokens, startingAt: start)
         if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
-        precondition(cache.fits(config), "KVCache sized for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model is \(config)")
+        precondition(cache.layers == config.nLayer && cache.width == config.nEmbd && cache.heads == config.nHead, "KVCache sized for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model is \(config)")
         try cache.prepare(for: dtype)
         switch dtype {
         case .float64: run(tokens, in: Double.self, cache: cache, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
@@ -166,14 +166,10 @@ public struct GPT: Sendable, Equatable {
             logits = Matrix.zeros(rows: rows, cols: config.nVocab)
         }
         logits.elements.withUnsafeMutableBufferPointer { out in
-            if S.self == Double.self {
-                wte.multiply(h, rows: rows, transposed: true, into: Kernels.rawMutable(out.baseAddress!) as UnsafeMutablePointer<S>,
-                             backend: backend)                                         // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
-            } else {
-                let narrow = ws.buffer(.logits, rows * config.nVocab, of: S.self)
-                wte.multiply(h, rows: rows, transposed: true, into: narrow, backend: backend)   // [rows, n_vocab] in S
-                for i in 0..<rows * config.nVocab { out[i] = Double(narrow[i]) }      // widened for the caller
-            }
+            let wide = S.self == Double.self, count = rows * config.nVocab
+            let y: UnsafeMutablePointer<S> = wide ? Kernels.rawMutable(out.baseAddress!) : ws.buffer(.logits, count, of: S.self)
+            wte.multiply(h, rows: rows, transposed: true, into: y, backend: backend)   // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
+            if !wide { for i in 0..<count { out[i] = Double(y[i]) } }                // widened for the caller
         }
     }
 

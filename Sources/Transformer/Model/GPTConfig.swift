@@ -77,15 +77,9 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         /// An integer in `range`, or nil when absent or null.
         func count(_ key: CodingKeys, _ range: ClosedRange<Int>) throws -> Int? {
             guard c.contains(key), try !c.decodeNil(forKey: key) else { return nil }
-            let found: String
-            if let v = try? c.decode(Int.self, forKey: key) {
-                if range.contains(v) { return v }
-                found = String(v)
-            } else if let v = try? c.decode(Double.self, forKey: key) {
-                found = "\(v)"
-            } else {
-                found = "a value that is not a number"
-            }
+            let int = try? c.decode(Int.self, forKey: key)
+            if let int, range.contains(int) { return int }
+            let found = int.map(String.init) ?? (try? c.decode(Double.self, forKey: key)).map { "\($0)" } ?? "a value that is not a number"
             throw ModelError.invalidValue(field: field(key), reason: "must be an integer in \(range.lowerBound)…\(range.upperBound), found \(found)")
         }
         /// `a` or `b` (which must agree when both are given); required.

@@ -11,13 +11,7 @@ extension GPT {
     /// The hand-set one-block, attention-only model that continues the pattern
     /// "aab": vocabulary a = 0, b = 1, context 5. On `"aab"` repeated 10 times,
     /// predicting each next character from position 2 on, it scores 27/27.
-    public static let handmade: GPT = {
-        do {
-            return try GPT(json: Data(handmadeModelJSON.utf8))
-        } catch {
-            fatalError("the built-in handmade model does not decode: \(error)")
-        }
-    }()
+    public static let handmade = try! GPT(json: Data(handmadeModelJSON.utf8))
 }
 
 extension CharacterTokenizer {

@@ -18,8 +18,8 @@ public final class KVCache {
     /// The element type of its keys and values: a model computing in another
     /// dtype reallocates an empty cache, and refuses one that holds positions.
     public private(set) var dtype: DType
-    private var keys: [UnsafeMutableRawPointer] = []
-    private var values: [UnsafeMutableRawPointer] = []
+    /// Layer `l`'s keys at `2l`, its values at `2l + 1`.
+    private var buffers: [UnsafeMutableRawPointer] = []
     package let workspace = Workspace()
 
     /// An empty cache for models of `config`'s shape, holding `capacity`
@@ -54,16 +54,10 @@ public final class KVCache {
             p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
             return p
         }
-        keys = (0..<layers).map { _ in zeroed() }
-        values = (0..<layers).map { _ in zeroed() }
+        buffers = (0..<2 * layers).map { _ in zeroed() }
     }
 
-    private func deallocate() {
-        keys.forEach { $0.deallocate() }
-        values.forEach { $0.deallocate() }
-    }
-
-    deinit { deallocate() }
+    deinit { buffers.forEach { $0.deallocate() } }
 
     /// Makes the cache hold `dtype` elements: reallocated when it is empty,
     /// an error when it holds positions of the other dtype.
@@ -72,7 +66,7 @@ public final class KVCache {
         guard count == 0 else {
             throw ModelError.invalidValue(field: "cache", reason: "holds \(count) positions in \(self.dtype.rawValue), the model computes in \(dtype.rawValue): reset() it first")
         }
-        deallocate()
+        buffers.forEach { $0.deallocate() }
         self.dtype = dtype
         allocate()
     }
@@ -83,16 +77,11 @@ public final class KVCache {
     /// Forgets every position, keeping the memory.
     public func reset() { count = 0 }
 
-    /// Whether it was sized for models of `config`'s shape.
-    func fits(_ config: GPTConfig) -> Bool {
-        layers == config.nLayer && width == config.nEmbd && heads == config.nHead
-    }
-
     /// Layer `l`'s keys and values as `S`s, with the positions held so far.
     package func layer<S: MatrixScalar>(_ l: Int, of: S.Type) -> Layer<S> {
         precondition(DType.of(S.self) == dtype, "KVCache: \(dtype.rawValue) cache read as \(S.self)")
         let elements = max(capacity * width, 1)
-        return Layer(keys: keys[l].bindMemory(to: S.self, capacity: elements), values: values[l].bindMemory(to: S.self, capacity: elements),
+        return Layer(keys: buffers[2 * l].bindMemory(to: S.self, capacity: elements), values: buffers[2 * l + 1].bindMemory(to: S.self, capacity: elements),
                      capacity: capacity, count: count, headSize: width / heads)
     }
 

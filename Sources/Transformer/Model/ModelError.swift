@@ -70,19 +70,6 @@ extension ModelError {
 }
 
 extension KeyedDecodingContainer {
-    /// Decodes nested arrays as a matrix, checking its shape when `shape` is
-    /// given (`nil` in either place means "any").
-    func decodeMatrix(_ key: Key, shape: (Int?, Int?) = (nil, nil)) throws -> Matrix {
-        let m = try decode(Matrix.self, forKey: key)
-        if (shape.0.map { $0 != m.rows } ?? false) || (shape.1.map { $0 != m.cols } ?? false) {
-            throw ModelError.shapeMismatch(
-                field: fieldPath(codingPath, key),
-                expected: "[\(shape.0.map(String.init) ?? "*"), \(shape.1.map(String.init) ?? "*")]",
-                found: m.shapeDescription)
-        }
-        return m
-    }
-
     /// Decodes a flat array of `count` numbers as a `[1, count]` row vector.
     func decodeRowVector(_ key: Key, count: Int?) throws -> Matrix {
         let v = try decode([Double].self, forKey: key)
@@ -90,12 +77,5 @@ extension KeyedDecodingContainer {
             throw ModelError.shapeMismatch(field: fieldPath(codingPath, key), expected: "[\(count)]", found: "[\(v.count)]")
         }
         return Matrix(row: v)
-    }
-}
-
-extension KeyedEncodingContainer {
-    /// Encodes a `[1, n]` row vector as a flat array.
-    mutating func encodeRowVector(_ v: Matrix, forKey key: Key) throws {
-        try encode(v.elements, forKey: key)
     }
 }

@@ -102,13 +102,6 @@ public struct CausalSelfAttention: OperationModel, Equatable {
         }
         self.init(cAttn: attn, cProj: proj, nHead: heads)
     }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(cAttn, forKey: .cAttn)
-        try c.encode(cProj, forKey: .cProj)
-        try c.encode(nHead, forKey: .nHead)
-    }
 }
 
 /// Rows of queries are taken this many at a time, each block against only

@@ -1,4 +1,3 @@
-import Foundation
 import LinearAlgebra
 
 /// The Gaussian error linear unit, in GPT-2's tanh approximation:
@@ -15,12 +14,6 @@ public struct GELU: OperationModel, Equatable {
         var y = x                                                        // [n, d]
         y.elements.withUnsafeMutableBufferPointer { GELU.apply($0.baseAddress!, count: $0.count) }
         return y                                                         // [n, d]
-    }
-
-    /// GELU of one number.
-    @inline(__always)
-    public static func value(_ v: Double) -> Double {
-        v / (1 + Foundation.exp(-2 * (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
     }
 
     /// GELU in place on `count` numbers, a vector at a time in their own

@@ -83,8 +83,8 @@ public struct LayerNorm: OperationModel, Equatable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeRowVector(g, forKey: .g)
-        try c.encodeRowVector(b, forKey: .b)
+        try c.encode(g.elements, forKey: .g)
+        try c.encode(b.elements, forKey: .b)
         try c.encode(eps, forKey: .eps)
     }
 }

@@ -53,13 +53,13 @@ public struct Linear: OperationModel, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let w = try c.decodeMatrix(.w)
+        let w = try c.decode(Matrix.self, forKey: .w)
         self.init(w: w, b: try c.decodeRowVector(.b, count: w.cols))
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(w.matrix, forKey: .w)
-        try c.encodeRowVector(b, forKey: .b)
+        try c.encode(b.elements, forKey: .b)
     }
 }

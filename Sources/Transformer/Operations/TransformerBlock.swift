@@ -84,14 +84,6 @@ public struct TransformerBlock: OperationModel, Equatable {
                                            expected: "[\(d), *]", found: mlp.cFc.w.shapeDescription)
         }
     }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(attn, forKey: .attn)
-        try c.encodeIfPresent(mlp, forKey: .mlp)
-        try c.encodeIfPresent(ln1, forKey: .ln1)
-        try c.encodeIfPresent(ln2, forKey: .ln2)
-    }
 }
 
 /// `x[i] += y[i]` for `i < count`: a residual connection.

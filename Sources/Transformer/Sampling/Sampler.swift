@@ -68,8 +68,6 @@ public struct Sampler: Sendable, Equatable {
 
     /// The index of the largest value (the first on ties).
     static func argmax(_ values: UnsafeBufferPointer<Double>) -> Int {
-        var best = 0
-        for i in values.indices where values[i] > values[best] { best = i }
-        return best
+        values.indices.max { values[$0] < values[$1] }!
     }
 }

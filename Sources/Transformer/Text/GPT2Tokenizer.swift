@@ -90,7 +90,7 @@ public struct GPT2Tokenizer: Tokenizer {
             var start = 0
             if let special {                                   // literal <|endoftext|> -> its id
                 var i = 0
-                while let at = GPT2Tokenizer.find(special.bytes, in: UnsafeBufferPointer(bytes), from: i) {
+                while let at = bytes[i...].firstRange(of: special.bytes)?.lowerBound {
                     encoder.encode(start, at)
                     encoder.out.append(special.id)
                     i = at + special.bytes.count
@@ -100,17 +100,6 @@ public struct GPT2Tokenizer: Tokenizer {
             encoder.encode(start, bytes.count)
             return encoder.out
         }
-    }
-
-    /// The first index at or after `from` where `needle` occurs in `haystack`.
-    private static func find(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count else { return nil }
-        var i = from
-        while i + needle.count <= haystack.count {
-            if haystack[i] == first && needle.indices.allSatisfy({ haystack[i + $0] == needle[$0] }) { return i }
-            i += 1
-        }
-        return nil
     }
 
     /// One text's encoding: pieces, a cache of them, and the merge workspace,
