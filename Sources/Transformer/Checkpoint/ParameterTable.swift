@@ -46,11 +46,17 @@ extension GPT {
     /// alone: they serve row lookups and the one-row logits product, never a GEMM
     /// that would want `Double`.
     public func storingWeights(_ precision: WeightMatrix.Precision) -> GPT {
+        mappingWeights { w, isEmbedding in w.stored(as: isEmbedding ? GPT.embeddingPrecision(precision) : precision) }
+    }
+
+    /// The same model with `transform` applied to every weight matrix, told
+    /// whether it is an embedding.
+    func mappingWeights(_ transform: (WeightMatrix, _ isEmbedding: Bool) -> WeightMatrix) -> GPT {
         var copy = self
         for entry in parameterTable {
             switch entry.slot {
-            case let .embedding(path): copy[keyPath: path] = copy[keyPath: path].stored(as: GPT.embeddingPrecision(precision))
-            case let .matrix(path): copy[keyPath: path] = copy[keyPath: path].stored(as: precision)
+            case let .embedding(path): copy[keyPath: path] = transform(copy[keyPath: path], true)
+            case let .matrix(path): copy[keyPath: path] = transform(copy[keyPath: path], false)
             case .vector: break
             }
         }

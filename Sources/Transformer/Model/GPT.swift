@@ -178,15 +178,8 @@ public struct GPT: Sendable, Equatable {
     /// are not exactly `Float`s are rounded); to ``DType/float64`` the weights
     /// stay as they are (`Float`s are widened as they are read).
     public func converted(to dtype: DType) -> GPT {
-        var model = self
+        var model = dtype == .float32 ? mappingWeights { w, _ in w.roundedToFloat() } : self
         model.dtype = dtype
-        guard dtype == .float32 else { return model }
-        for entry in parameterTable {
-            switch entry.slot {
-            case let .embedding(path), let .matrix(path): model[keyPath: path] = model[keyPath: path].roundedToFloat()
-            case .vector: break
-            }
-        }
         return model
     }
 

@@ -65,17 +65,24 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         public static let nInner = 1...(1 << 18)
     }
 
+    /// The keys it is written with (picoGPT's), in order.
     enum CodingKeys: String, CodingKey {
+        case nCtx = "n_ctx", nVocab = "n_vocab", nEmbd = "n_embd", nHead = "n_head", nLayer = "n_layer"
+        case nInner = "n_inner", layerNormEpsilon = "layer_norm_epsilon"
+    }
+
+    /// The keys it is read from: picoGPT's and Hugging Face's.
+    enum DecodingKeys: String, CodingKey {
         case n_ctx, n_positions, n_vocab, vocab_size, n_embd, n_head, n_layer, n_inner, layer_norm_epsilon
         case activation_function, scale_attn_weights, scale_attn_by_inverse_layer_idx
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.container(keyedBy: DecodingKeys.self)
         let path = fieldPath(c.codingPath)
-        func field(_ key: CodingKeys) -> String { path == "(top level)" ? key.stringValue : "\(path).\(key.stringValue)" }
+        func field(_ key: DecodingKeys) -> String { path == "(top level)" ? key.stringValue : "\(path).\(key.stringValue)" }
         /// An integer in `range`, or nil when absent or null.
-        func count(_ key: CodingKeys, _ range: ClosedRange<Int>) throws -> Int? {
+        func count(_ key: DecodingKeys, _ range: ClosedRange<Int>) throws -> Int? {
             guard c.contains(key), try !c.decodeNil(forKey: key) else { return nil }
             let int = try? c.decode(Int.self, forKey: key)
             if let int, range.contains(int) { return int }
@@ -83,7 +90,7 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             throw ModelError.invalidValue(field: field(key), reason: "must be an integer in \(range.lowerBound)…\(range.upperBound), found \(found)")
         }
         /// `a` or `b` (which must agree when both are given); required.
-        func either(_ a: CodingKeys, _ b: CodingKeys, _ range: ClosedRange<Int>) throws -> Int {
+        func either(_ a: DecodingKeys, _ b: DecodingKeys, _ range: ClosedRange<Int>) throws -> Int {
             switch (try count(a, range), try count(b, range)) {
             case let (x?, y?) where x != y:
                 throw ModelError.invalidValue(field: field(a), reason: "\(x) disagrees with \(b.stringValue) \(y)")
@@ -91,7 +98,7 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             case (nil, nil): throw ModelError.invalidJSON("missing field \(field(a)) (or \(b.stringValue))")
             }
         }
-        func required(_ key: CodingKeys, _ range: ClosedRange<Int>) throws -> Int {
+        func required(_ key: DecodingKeys, _ range: ClosedRange<Int>) throws -> Int {
             guard let v = try count(key, range) else { throw ModelError.invalidJSON("missing field \(field(key))") }
             return v
         }
@@ -132,17 +139,6 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         } catch let error as ModelError {
             throw CheckpointError(file: file, error.description)
         }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(nCtx, forKey: .n_ctx)
-        try c.encode(nVocab, forKey: .n_vocab)
-        try c.encode(nEmbd, forKey: .n_embd)
-        try c.encode(nHead, forKey: .n_head)
-        try c.encode(nLayer, forKey: .n_layer)
-        try c.encodeIfPresent(nInner, forKey: .n_inner)
-        try c.encode(layerNormEpsilon, forKey: .layer_norm_epsilon)
     }
 
     /// Throws ``ModelError/invalidValue(field:reason:)`` for a count outside

@@ -49,12 +49,11 @@ public final class KVCache {
     /// Zeroed buffers for every layer, so the memory is in place before the first token, not during it.
     private func allocate() {
         let bytes = max(capacity * width, 1) * dtype.size
-        func zeroed() -> UnsafeMutableRawPointer {
+        buffers = (0..<2 * layers).map { _ in
             let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
             p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
             return p
         }
-        buffers = (0..<2 * layers).map { _ in zeroed() }
     }
 
     deinit { buffers.forEach { $0.deallocate() } }

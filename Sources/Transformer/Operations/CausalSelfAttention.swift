@@ -70,7 +70,7 @@ public struct CausalSelfAttention: OperationModel, Equatable {
         let blockRows = min(n, attentionBlockRows)
         var job = HeadAttention(qkv: qkv, out: heads, scores: ws.buffer(.scores, workers * blockRows * total, of: S.self),
                                 cache: cache, rows: n, width: d, patterns: patterns)
-        withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, HeadAttention<S>.task) }
+        withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, S.self == Float.self ? floatHeads : doubleHeads) }
         cProj.apply(heads, rows: n, into: y, backend: backend)                        // [n, d] -> [n, d]
     }
 
@@ -148,21 +148,6 @@ private struct HeadAttention<S: MatrixScalar> {
     }
 }
 
-extension HeadAttention {
-    /// The C function that runs one head of the job its context points to.
-    static var task: ParallelKernelTask {
-        S.self == Float.self ? HeadAttention<Float>.floatTask : HeadAttention<Double>.doubleTask
-    }
-}
-
-extension HeadAttention where S == Double {
-    static let doubleTask: ParallelKernelTask = { job, head, worker in
-        job!.assumingMemoryBound(to: Self.self).pointee.run(head: head, worker: worker)
-    }
-}
-
-extension HeadAttention where S == Float {
-    static let floatTask: ParallelKernelTask = { job, head, worker in
-        job!.assumingMemoryBound(to: Self.self).pointee.run(head: head, worker: worker)
-    }
-}
+/// The C functions that run one head of the job their context points to, one per scalar.
+private let doubleHeads: ParallelKernelTask = { $0!.assumingMemoryBound(to: HeadAttention<Double>.self).pointee.run(head: $1, worker: $2) }
+private let floatHeads: ParallelKernelTask = { $0!.assumingMemoryBound(to: HeadAttention<Float>.self).pointee.run(head: $1, worker: $2) }

@@ -39,14 +39,8 @@ enum GPT2PreTokenizer {
     static func character(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
         let b0 = text[i]
         if b0 < 0x80 { return (asciiClasses[Int(b0)], 1) }
-        var value: UInt32, length: Int
-        if b0 < 0xE0 {
-            (value, length) = (UInt32(b0 & 0x1F), 2)
-        } else if b0 < 0xF0 {
-            (value, length) = (UInt32(b0 & 0x0F), 3)
-        } else {
-            (value, length) = (UInt32(b0 & 0x07), 4)
-        }
+        let length = b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
+        var value = UInt32(b0 & 0x7F >> length)                      // the lead byte's payload: 5, 4 or 3 bits
         for k in 1..<length { value = value << 6 | UInt32(text[i + k] & 0x3F) }
         return (charClass(Unicode.Scalar(value) ?? "\u{FFFD}"), length)
     }
