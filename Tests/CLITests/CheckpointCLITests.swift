@@ -49,6 +49,14 @@ struct CheckpointCLITests {
                 "gpt ran OpenBLAS's \(chosen) kernels on a CPU with AVX2")
         environment["OPENBLAS_CORETYPE"] = "Nehalem"
         #expect(try kernels(environment).lowercased() == "nehalem")
+        // A user's Haswell on a CPU with AVX-512 is kept, and gpt says it leaves AVX-512 unused.
+        environment["OPENBLAS_CORETYPE"] = "Haswell"
+        let hasAVX512 = OpenBLASKernels.cpuFlags().isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"])
+        let info = try runGPT(["info", "--model", tinyModel], environment: environment)
+        #expect(info.out.contains("OpenBLAS kernels Haswell (OPENBLAS_CORETYPE"))
+        #expect(info.out.contains("unset OPENBLAS_CORETYPE or set it to SkylakeX") == hasAVX512)
+        let generate = try runGPT(["generate", "--model", tinyModel, "--tokens", "1,2", "--max-new-tokens", "2"], environment: environment)
+        #expect(generate.err.contains("OpenBLAS kernels Haswell (OPENBLAS_CORETYPE leaves AVX-512 unused") == hasAVX512, "stderr: \(generate.err)")
     }
 
     @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])

@@ -25,6 +25,17 @@ struct OpenBLASKernelsTests {
         #expect(OpenBLASKernels.suggestion(forKernels: "Prescott", cpuFlags: []) == nil)
     }
 
+    @Test func avx512LeftUnusedByAUsersChoice() {
+        for kernels in ["Haswell", "haswell", "Zen", "SandyBridge"] {
+            #expect(OpenBLASKernels.unusedAVX512Hint(forKernels: kernels, cpuFlags: avx512)?.contains("unset OPENBLAS_CORETYPE") == true, "\(kernels)")
+            #expect(OpenBLASKernels.unusedAVX512Hint(forKernels: kernels, cpuFlags: avx2) == nil, "\(kernels)")
+        }
+        // AVX-512 kernels already, or generic ones (which the re-run replaces): nothing to say.
+        for kernels in ["SkylakeX", "Cooperlake", "SapphireRapids", "Prescott"] {
+            #expect(OpenBLASKernels.unusedAVX512Hint(forKernels: kernels, cpuFlags: avx512) == nil, "\(kernels)")
+        }
+    }
+
     @Test func flagsFromCPUInfo() {
         let text = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx2 fma avx512f\nbugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n"
         #expect(OpenBLASKernels.cpuFlags(cpuinfo: text) == ["fpu", "sse2", "avx2", "fma", "avx512f"])

@@ -26,12 +26,38 @@ public enum OpenBLASKernels {
     /// ``name`` and who chose it, for a report: `"Haswell (OpenBLAS's choice)"`,
     /// `"Zen (OPENBLAS_CORETYPE)"`, or `"SkylakeX (OPENBLAS_CORETYPE set by
     /// SwiftAttention: OpenBLAS chose Prescott)"` after ``rerunWithSuggestedKernels()``.
+    /// When someone else's `OPENBLAS_CORETYPE` leaves AVX-512 unused, ``unusedAVX512Hint``
+    /// is added: `"Haswell (OPENBLAS_CORETYPE; this CPU has AVX-512, …)"`.
     public static var summary: String {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] != nil else { return "\(name) (OpenBLAS's choice)" }
-        guard let own = environment[ownChoiceVariable] else { return "\(name) (OPENBLAS_CORETYPE)" }
+        guard let own = environment[ownChoiceVariable] else { return "\(name) (OPENBLAS_CORETYPE\(unusedAVX512Hint.map { "; " + $0 } ?? ""))" }
         return "\(name) (OPENBLAS_CORETYPE set by SwiftAttention: OpenBLAS chose \(own))"
     }
+
+    /// ``unusedAVX512Hint(forKernels:cpuFlags:)`` for the loaded kernels, when a
+    /// user's (not SwiftAttention's) `OPENBLAS_CORETYPE` chose them.
+    package static var unusedAVX512Hint: String? {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OPENBLAS_CORETYPE"] != nil, environment[ownChoiceVariable] == nil else { return nil }
+        return unusedAVX512Hint(forKernels: name, cpuFlags: cpuFlags())
+    }
+
+    /// What to tell a user whose `OPENBLAS_CORETYPE` holds OpenBLAS to vector
+    /// kernels without AVX-512 (`Haswell`, `Zen`, …) on a CPU that has it, as
+    /// `cpuFlags` says; `nil` otherwise. On such a CPU `float32` prefill gave
+    /// 38 % fewer tokens/s on `Haswell` than on `SkylakeX` (a Zen 5 VM whose
+    /// environment set `OPENBLAS_CORETYPE=Haswell`).
+    package static func unusedAVX512Hint(forKernels kernels: String, cpuFlags: @autoclosure () -> Set<String>) -> String? {
+        let set = kernels.lowercased()
+        guard vectorKernels.contains(set), !avx512Kernels.contains(set), cpuFlags().isSuperset(of: avx512Flags) else { return nil }
+        return "this CPU has AVX-512, which these kernels leave unused: unset OPENBLAS_CORETYPE or set it to SkylakeX"
+    }
+
+    /// OpenBLAS's x86 kernel sets that use AVX-512.
+    static let avx512Kernels: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
+    /// The AVX-512 subsets OpenBLAS's `SkylakeX` kernels need, as `/proc/cpuinfo` spells them.
+    static let avx512Flags: Set<String> = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
 
     /// Where ``rerunWithSuggestedKernels()`` leaves OpenBLAS's own choice for ``summary``.
     static let ownChoiceVariable = "SWIFTATTENTION_OPENBLAS_OWN_CHOICE"
@@ -75,7 +101,7 @@ public enum OpenBLASKernels {
         guard !vectorKernels.contains(kernels.lowercased()) else { return nil }
         let flags = cpuFlags()
         guard flags.isSuperset(of: ["avx2", "fma"]) else { return nil }
-        return flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) ? "SkylakeX" : "Haswell"
+        return flags.isSuperset(of: avx512Flags) ? "SkylakeX" : "Haswell"
     }
 
     /// The first processor's `flags` line of `/proc/cpuinfo` (empty where there is none).
