@@ -284,8 +284,11 @@ struct GenerateCommand: ParsableCommand {
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
                            options.backend.rawValue, LinearAlgebra.threadCount, gpt.dtype.rawValue,
                            gpt.dtype == .float32 ? "float32" : (model.weights ?? .both).rawValue, counts.float, counts.all)
-        let unused = OpenBLASKernels.unusedAVX512Hint == nil ? "" : " (OPENBLAS_CORETYPE leaves AVX-512 unused: see gpt info)"
-        let kernels = options.backend == .blas ? " · OpenBLAS kernels \(OpenBLASKernels.name)\(unused)" : ""
+        var kernels = ""
+        if options.backend == .blas {
+            let unused = OpenBLASKernels.unusedAVX512Hint == nil ? "" : " (OPENBLAS_CORETYPE leaves AVX-512 unused: see gpt info)"
+            kernels = " · OpenBLAS kernels \(OpenBLASKernels.name)\(unused)"
+        }
         FileHandle.standardError.write(Data((stats + kernels + "\n").utf8))
     }
 }

@@ -69,8 +69,9 @@ extension GPT {
     }
 
     /// The one table of Hugging Face GPT-2 tensor names: each tensor of this
-    /// model's parts, the shape its config gives it, and where it lives. Loading,
-    /// saving, ``parameters`` and ``storingWeights(_:)`` all read it.
+    /// model's parts, the shape its config gives it, and where it lives. Loading
+    /// (and its refusal of tensors the table does not list), saving, ``parameters``,
+    /// ``storingWeights(_:)`` and ``converted(to:)`` all read it.
     var parameterTable: [ParameterEntry] {
         let d = config.nEmbd, hidden = config.hiddenSize
         var table: [ParameterEntry] = [("wte.weight", [config.nVocab, d], .embedding(\.wte)),
