@@ -35,6 +35,21 @@ struct WeightMatrixTests {
         }
     }
 
+    /// Weight buffers hold what they were given, start a cache line (from 2 MiB
+    /// on, a 2 MiB page), compare by their elements, and free what a throwing fill leaves.
+    @Test func weightBuffers() throws {
+        for count in [0, 5, 1 << 20] {
+            let buffer = WeightBuffer<Float>(count: count) { for i in $0.indices { $0[i] = Float(i % 1000) } }
+            #expect(buffer.count == count && buffer.indices.allSatisfy { buffer[$0] == Float($0 % 1000) }, "\(count)")
+            let address = buffer.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+            #expect(address % (count * 4 >= 1 << 21 ? 1 << 21 : 64) == 0, "\(count)")
+            #expect(buffer == WeightBuffer(Array(buffer)))
+            #expect(count == 0 || buffer != WeightBuffer(buffer.map { $0 + 1 }))
+        }
+        struct Stop: Error {}
+        #expect(throws: Stop.self) { _ = try WeightBuffer<Double>(count: 10) { _ in throw Stop() } }
+    }
+
     @Test func addRow() {
         let m = floatValued(rows: 4, cols: 7, seed: 2)
         for precision in WeightMatrix.Precision.allCases {

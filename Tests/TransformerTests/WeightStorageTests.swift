@@ -1,4 +1,5 @@
 import Foundation
+@testable import LinearAlgebra
 import SwiftAttention
 import TestSupport
 import Testing
@@ -40,6 +41,26 @@ struct WeightStorageTests {
             let linears = model.blocks.flatMap { [$0.attn.cAttn, $0.attn.cProj] + ($0.mlp.map { [$0.cFc, $0.cProj] } ?? []) }
             #expect(linears.count == 8 && linears.allSatisfy { $0.w.floatsTransposed })
             #expect(!model.wte.floatsTransposed && !model.wpe.floatsTransposed)
+        }
+    }
+
+    /// Every Float copy starts a cache line, whichever way it was made (loading,
+    /// a change of storage or of dtype), so a GEMV's 32-byte loads never straddle two.
+    @Test(arguments: WeightMatrix.Precision.allCases)
+    func floatWeightsAreCacheLineAligned(precision: WeightMatrix.Precision) throws {
+        let loaded = try GPT(directory: tinyDirectory, weights: precision)
+        for model in [loaded, tiny.storingWeights(precision), loaded.converted(to: .float32)] {
+            let matrices = [model.wte, model.wpe] + model.blocks.flatMap { block in
+                [block.attn.cAttn.w, block.attn.cProj.w] + (block.mlp.map { [$0.cFc.w, $0.cProj.w] } ?? [])
+            }
+            let addresses = matrices.compactMap { matrix -> Int? in
+                switch matrix.storage {
+                case .double: return nil
+                case let .float(floats), let .both(_, floats): return floats.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+                }
+            }
+            #expect(addresses.count == (model.dtype == .float32 || precision != .double ? 10 : 0))
+            #expect(addresses.allSatisfy { $0 % 64 == 0 }, "\(precision) \(model.dtype)")
         }
     }
 

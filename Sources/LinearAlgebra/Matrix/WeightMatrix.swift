@@ -26,10 +26,12 @@ public struct WeightMatrix: Sendable, Equatable {
         case both
     }
 
+    /// `Float`s live in a ``WeightBuffer`` (cache-line aligned, on huge pages)
+    /// for the GEMVs that stream them; `Double`s are shared with a ``Matrix``.
     enum Storage: Sendable, Equatable {
         case double([Double])
-        case float([Float])
-        case both([Double], [Float])
+        case float(WeightBuffer<Float>)
+        case both([Double], WeightBuffer<Float>)
     }
 
     /// The number of rows.
@@ -52,7 +54,7 @@ public struct WeightMatrix: Sendable, Equatable {
     /// as `Double` (shared, no copy) otherwise.
     public init(compacting matrix: Matrix) {
         if let floats = WeightMatrix.exactFloats(matrix.elements) {
-            self.init(rows: matrix.rows, cols: matrix.cols, floats: floats)
+            self.init(rows: matrix.rows, cols: matrix.cols, storage: .float(floats))
         } else {
             self.init(matrix)
         }
@@ -85,7 +87,7 @@ public struct WeightMatrix: Sendable, Equatable {
     ///
     /// - Precondition: `floats.count == rows * cols`.
     public init(rows: Int, cols: Int, floats: [Float], precision: Precision = .float32) {
-        self.init(rows: rows, cols: cols, floats: floats, floatsTransposed: false, precision: precision)
+        self.init(rows: rows, cols: cols, floats: WeightBuffer(floats), floatsTransposed: false, precision: precision)
     }
 
     /// A matrix `[rows, cols]` from its `Float` elements, in row-major order or,
@@ -94,10 +96,10 @@ public struct WeightMatrix: Sendable, Equatable {
     /// a `Double` copy is row-major.
     ///
     /// - Precondition: `floats.count == rows * cols`.
-    package init(rows: Int, cols: Int, floats: [Float], floatsTransposed: Bool, precision: Precision) {
+    package init(rows: Int, cols: Int, floats: WeightBuffer<Float>, floatsTransposed: Bool, precision: Precision) {
         precondition(rows >= 0 && cols >= 0 && floats.count == rows * cols,
                      "WeightMatrix: \(floats.count) elements do not fill shape [\(rows), \(cols)]")
-        func doubles() -> [Double] { floatsTransposed ? transpose(floats, cols, rows, as: Double.self) : floats.map(Double.init) }
+        func doubles() -> [Double] { floatsTransposed ? transposedDoubles(floats, cols, rows) : floats.map(Double.init) }
         switch precision {
         case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
         case .double: self.init(rows: rows, cols: cols, storage: .double(doubles()))
@@ -130,8 +132,8 @@ public struct WeightMatrix: Sendable, Equatable {
         var copy: WeightMatrix
         switch storage {
         case .double: copy = self
-        case let .float(values): copy = WeightMatrix(rows: rows, cols: cols, storage: .float(transpose(values, rows, cols, as: Float.self)))
-        case let .both(d, f): copy = WeightMatrix(rows: rows, cols: cols, storage: .both(d, transpose(f, rows, cols, as: Float.self)))
+        case let .float(values): copy = WeightMatrix(rows: rows, cols: cols, storage: .float(transposedFloats(values, rows, cols)))
+        case let .both(d, f): copy = WeightMatrix(rows: rows, cols: cols, storage: .both(d, transposedFloats(f, rows, cols)))
         }
         copy.floatsTransposed = true
         return copy
@@ -145,9 +147,9 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// The elements as `Float`s, or `nil` when one of them is not exactly a `Float`.
-    static func exactFloats(_ values: [Double]) -> [Float]? {
+    static func exactFloats(_ values: [Double]) -> WeightBuffer<Float>? {
         struct Inexact: Error {}
-        return try? hugePageArray(count: values.count) { out in                         // stops at the first inexact one
+        return try? WeightBuffer(count: values.count) { out in                         // stops at the first inexact one
             for (i, v) in values.enumerated() {
                 out[i] = Float(v)
                 guard Double(out[i]) == v else { throw Inexact() }
@@ -181,7 +183,7 @@ public struct WeightMatrix: Sendable, Equatable {
         switch storage {
         case let .double(values), let .both(values, _): return Matrix(rows: rows, cols: cols, elements: values)
         case let .float(values):
-            return Matrix(rows: rows, cols: cols, elements: floatsTransposed ? transpose(values, cols, rows, as: Double.self) : values.map(Double.init))
+            return Matrix(rows: rows, cols: cols, elements: floatsTransposed ? transposedDoubles(values, cols, rows) : values.map(Double.init))
         }
     }
 
@@ -196,7 +198,7 @@ public struct WeightMatrix: Sendable, Equatable {
             rounded.floatsTransposed = floatsTransposed
             return rounded
         case let .double(values):                                                      // row-major, laid out as this one
-            let rounded = WeightMatrix(rows: rows, cols: cols, storage: .float(values.map { Float($0) }))
+            let rounded = WeightMatrix(rows: rows, cols: cols, storage: .float(WeightBuffer(values.lazy.map { Float($0) })))
             return floatsTransposed ? rounded.transposingFloats() : rounded
         }
     }
@@ -276,7 +278,7 @@ public struct WeightMatrix: Sendable, Equatable {
                                  y, ldc: n, m: m, n: n, k: k, beta: beta, backend: backend, threads: threads)
             }
         }
-        func floats(_ values: [Float]) {
+        func floats(_ values: WeightBuffer<Float>) {
             values.withUnsafeBufferPointer { w in
                 if m == 1 {
                     oneRow(w.baseAddress!, x, transposed: transposed, y, beta: beta, threads: threads)
@@ -355,19 +357,29 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 }
 
-/// `values` (row-major `[rows, cols]`) transposed, row-major `[cols, rows]`, as `E`s.
+/// `values` (row-major `[rows, cols]`) transposed, row-major `[cols, rows]`.
+private func transposedFloats(_ values: WeightBuffer<Float>, _ rows: Int, _ cols: Int) -> WeightBuffer<Float> {
+    WeightBuffer(count: values.count) { transpose(values, rows, cols, into: $0) }
+}
+
+/// `values` (row-major `[rows, cols]`) transposed and widened, row-major `[cols, rows]`.
+private func transposedDoubles(_ values: WeightBuffer<Float>, _ rows: Int, _ cols: Int) -> [Double] {
+    hugePageArray(count: values.count) { transpose(values, rows, cols, into: $0) }
+}
+
+/// Writes `values` (row-major `[rows, cols]`) transposed to `dst` (row-major `[cols, rows]`), as `E`s.
 @_specialize(where E == Double)
 @_specialize(where E == Float)
-private func transpose<E: MatrixScalar>(_ values: [Float], _ rows: Int, _ cols: Int, as: E.Type) -> [E] {
-    hugePageArray(count: values.count) { out in
-        values.withUnsafeBufferPointer { v in
-            let (src, dst, tile) = (v.baseAddress!, out.baseAddress!, 32)               // 32 × 32 tiles stay in cache
-            parallelRanges((cols + tile - 1) / tile, minimum: 1) { tiles in             // output rows, a band per thread
-                for j0 in stride(from: tiles.lowerBound * tile, to: min(tiles.upperBound * tile, cols), by: tile) {
-                    for i0 in stride(from: 0, to: rows, by: tile) {
-                        for j in j0..<min(j0 + tile, cols) {
-                            for i in i0..<min(i0 + tile, rows) { dst[j &* rows &+ i] = E(src[i &* cols &+ j]) }
-                        }
+private func transpose<E: MatrixScalar>(_ values: WeightBuffer<Float>, _ rows: Int, _ cols: Int,
+                                        into out: UnsafeMutableBufferPointer<E>) {
+    guard !values.isEmpty else { return }
+    values.withUnsafeBufferPointer { v in
+        let (src, dst, tile) = (v.baseAddress!, out.baseAddress!, 32)                   // 32 × 32 tiles stay in cache
+        parallelRanges((cols + tile - 1) / tile, minimum: 1) { tiles in                 // output rows, a band per thread
+            for j0 in stride(from: tiles.lowerBound * tile, to: min(tiles.upperBound * tile, cols), by: tile) {
+                for i0 in stride(from: 0, to: rows, by: tile) {
+                    for j in j0..<min(j0 + tile, cols) {
+                        for i in i0..<min(i0 + tile, rows) { dst[j &* rows &+ i] = E(src[i &* cols &+ j]) }
                     }
                 }
             }

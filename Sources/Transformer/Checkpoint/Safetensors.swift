@@ -155,6 +155,15 @@ public struct SafetensorsFile {
     /// tensor `[rows, cols]`) in column-major order, written so as they are read:
     /// no second, row-major copy is ever held.
     private func elements<E: MatrixScalar>(_ tensor: String, as: E.Type, transposed: Bool = false) throws -> [E] {
+        try elements(tensor, transposed: transposed) { try hugePageArray(count: $0, $1) }
+    }
+
+    /// ``elements(_:as:transposed:)`` into the storage `make(count, fill)` returns
+    /// (an array, or a ``LinearAlgebra/WeightBuffer``) once `fill` has set its elements.
+    private func elements<E: MatrixScalar, Storage>(
+        _ tensor: String, transposed: Bool,
+        into make: (Int, (UnsafeMutableBufferPointer<E>) throws -> Void) throws -> Storage
+    ) throws -> Storage {
         let info = try self.info(tensor)
         guard info.dtype.isFloatingPoint else {
             throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
@@ -163,7 +172,7 @@ public struct SafetensorsFile {
         let (rows, cols) = transposed ? (info.shape[0], info.shape[1]) : (1, count)    // a row-major read is one long row
         let offset = bufferStart + info.range.lowerBound
         do {
-            return try hugePageArray(count: count) { dst in
+            return try make(count) { dst in
                 try source.forEachChunk(offset ..< offset + info.range.count) { raw, byteOffset in
                     let first = byteOffset / size, end = first + raw.count / size   // elements, row-major
                     var g = first
@@ -201,7 +210,7 @@ public struct SafetensorsFile {
             let w = WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
             return floatsTransposed ? w.transposingFloats() : w
         }
-        return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, as: Float.self, transposed: floatsTransposed),
+        return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, transposed: floatsTransposed) { try WeightBuffer<Float>(count: $0, $1) },
                             floatsTransposed: floatsTransposed, precision: precision)
     }
 
