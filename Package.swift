@@ -21,10 +21,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // A static inline prefetch for the pure-Swift kernels.
+        .target(name: "CPrefetch"),
         .target(
             name: "LinearAlgebra",
             dependencies: [
-                "COpenBLAS",
+                "COpenBLAS", "CPrefetch",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
