@@ -4,7 +4,8 @@ import RealModule
 ///
 /// Every matrix operation and kernel is written once, generic over its scalar;
 /// the two conformances differ only in the width of ``Vector`` (one 32-byte
-/// register: four `Double`s or eight `Float`s) and in which BLAS and LAPACK
+/// register: four `Double`s or eight `Float`s) and ``TileVector`` (the GEMM
+/// micro-kernel's: 64 bytes in an AVX-512 build), and in which BLAS and LAPACK
 /// routines the ``Backend/blas`` backend calls (`d…` or `s…`), chosen where the
 /// call is made. Conforming other types is not supported.
 public protocol MatrixScalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable, LosslessStringConvertible
@@ -17,6 +18,17 @@ where RawSignificand: FixedWidthInteger {
     /// The kernels' one scalar-specific primitive: written out per type, so
     /// even an unoptimised (debug) build runs it without generic dispatch per lane.
     static func multiplyAdd(_ a: Vector, _ b: Vector, _ c: Vector) -> Vector
+
+    /// The SIMD vector of the pure-Swift GEMM's register tile: one register of
+    /// the widest the build targets, 64 bytes (`-D SWIFTATTENTION_AVX512`) or
+    /// ``Vector``'s 32. Only the GEMM's micro-kernel computes in it: its FMAs
+    /// are the whole of its work. A build with 64-byte vectors in every kernel
+    /// made the GEMM faster on the Intel VM but `float32` prefill 10–15 %
+    /// slower and decoding no faster, so the others stay at 32 bytes.
+    associatedtype TileVector: SIMD where TileVector.Scalar == Self
+
+    /// `a * b + c` lane by lane, as ``multiplyAdd(_:_:_:)``, for ``TileVector``.
+    static func multiplyAdd(_ a: TileVector, _ b: TileVector, _ c: TileVector) -> TileVector
 }
 
 extension Double: MatrixScalar {
@@ -29,6 +41,21 @@ extension Double: MatrixScalar {
     }
 }
 
+extension Double {
+    #if SWIFTATTENTION_AVX512
+    public typealias TileVector = SIMD8<Double>
+
+    @inline(__always)
+    public static func multiplyAdd(_ a: TileVector, _ b: TileVector, _ c: TileVector) -> TileVector {
+        var r = c
+        for l in 0..<TileVector.scalarCount { r[l] = Relaxed.multiplyAdd(a[l], b[l], c[l]) }
+        return r
+    }
+    #else
+    public typealias TileVector = Vector
+    #endif
+}
+
 extension Float: MatrixScalar {
     public typealias Vector = SIMD8<Float>
 
@@ -39,6 +66,21 @@ extension Float: MatrixScalar {
                Relaxed.multiplyAdd(a[4], b[4], c[4]), Relaxed.multiplyAdd(a[5], b[5], c[5]),
                Relaxed.multiplyAdd(a[6], b[6], c[6]), Relaxed.multiplyAdd(a[7], b[7], c[7]))
     }
+}
+
+extension Float {
+    #if SWIFTATTENTION_AVX512
+    public typealias TileVector = SIMD16<Float>
+
+    @inline(__always)
+    public static func multiplyAdd(_ a: TileVector, _ b: TileVector, _ c: TileVector) -> TileVector {
+        var r = c
+        for l in 0..<TileVector.scalarCount { r[l] = Relaxed.multiplyAdd(a[l], b[l], c[l]) }
+        return r
+    }
+    #else
+    public typealias TileVector = Vector
+    #endif
 }
 
 extension MatrixScalar {

@@ -6,7 +6,13 @@ import RealModule
 /// `mr × nr` micro-kernel runs over them. Several threads split the output
 /// into contiguous row or column ranges. Correct for any shape and any
 /// transposes. One implementation for `Double` and `Float` (``MatrixScalar``):
-/// the tile is two vectors wide, 8 `Double`s or 16 `Float`s.
+/// the tile is two ``MatrixScalar/TileVector``s wide: 16 `Double`s or 32
+/// `Float`s in an AVX-512 build's 64-byte registers, else 8 or 16. On the Zen 5
+/// VM (whose cores have full-width 512-bit FMA units) the 64-byte tile took
+/// the pure-Swift GEMM at n = 512 from 0.51 to 0.89 of OpenBLAS `sgemm` and from
+/// 0.59 to 1.09 of `dgemm` (`bench --filter gemm,sgemm --threads 2`), and
+/// `--backend swift` prefill of 256 tokens 1.5–1.6× faster (`scripts/bench-ab`,
+/// 4 rounds); the other kernels keep 32-byte vectors (see ``MatrixScalar/TileVector``).
 ///
 /// The tile's height depends on the build: with FMA and 16 ymm registers
 /// (`-target-cpu native` plus `-D SWIFTATTENTION_FMA`, as `scripts/build-release`
@@ -27,9 +33,10 @@ enum SwiftGEMM {
     static let defaultTile = Tile.two
     #endif
 
-    /// The width of the register tile: two vectors (8 `Double`s, 16 `Float`s).
+    /// The width of the register tile: two ``MatrixScalar/TileVector``s (16
+    /// `Double`s or 32 `Float`s in 64-byte vectors, else 8 or 16).
     @inline(__always)
-    static func nr<S: MatrixScalar>(_: S.Type) -> Int { 2 &* S.lanes }
+    static func nr<S: MatrixScalar>(_: S.Type) -> Int { 2 &* S.TileVector.scalarCount }
     static let kc = 256, mc = 96, nc = 2048
 
     /// Below this many multiply-adds, one thread does the whole product.
@@ -157,8 +164,11 @@ enum SwiftGEMM {
                 let raw = UnsafeMutableRawPointer(dst)
                 for p in 0..<k {
                     let src = UnsafeRawPointer(B + (p &* rs &+ s))
-                    S.storeVector(S.loadVector(src, 0, from: E.self), raw, p &* nr)
-                    S.storeVector(S.loadVector(src, lanes, from: E.self), raw, p &* nr &+ lanes)
+                    var j = 0
+                    while j < nr {                                               // nr is a multiple of `lanes`
+                        S.storeVector(S.loadVector(src, j, from: E.self), raw, p &* nr &+ j)
+                        j &+= lanes
+                    }
                 }
             } else {
                 for p in 0..<k {
@@ -176,15 +186,15 @@ enum SwiftGEMM {
     @inline(__always)
     static func microKernel2<S: MatrixScalar>(_ k: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
                                               _ C: UnsafeMutablePointer<S>, _ ldc: Int, _ rows: Int, _ cols: Int) {
-        let lanes = S.lanes, nr = 2 &* lanes
-        let half = MemoryLayout<S.Vector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
-        var c00 = S.Vector(), c01 = S.Vector()
-        var c10 = S.Vector(), c11 = S.Vector()
+        let nr = nr(S.self)
+        let half = MemoryLayout<S.TileVector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
+        var c00 = S.TileVector(), c01 = S.TileVector()
+        var c10 = S.TileVector(), c11 = S.TileVector()
         let bv = UnsafeRawPointer(b)
         for p in 0..<k {
-            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.Vector.self)
-            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.Vector.self)
-            let a0 = S.Vector(repeating: a[p &* 2]), a1 = S.Vector(repeating: a[p &* 2 &+ 1])
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.TileVector.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.TileVector.self)
+            let a0 = S.TileVector(repeating: a[p &* 2]), a1 = S.TileVector(repeating: a[p &* 2 &+ 1])
             c00 = S.multiplyAdd(a0, b0, c00); c01 = S.multiplyAdd(a0, b1, c01)
             c10 = S.multiplyAdd(a1, b0, c10); c11 = S.multiplyAdd(a1, b1, c11)
         }
@@ -193,7 +203,7 @@ enum SwiftGEMM {
             addRow(C + ldc, c10, c11)
             return
         }
-        withUnsafeTemporaryAllocation(of: S.Vector.self, capacity: 4) { t in
+        withUnsafeTemporaryAllocation(of: S.TileVector.self, capacity: 4) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
             addCorner(t, C, ldc, rows, cols)
         }
@@ -204,19 +214,19 @@ enum SwiftGEMM {
     @inline(__always)
     static func microKernel4<S: MatrixScalar>(_ k: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
                                               _ C: UnsafeMutablePointer<S>, _ ldc: Int, _ rows: Int, _ cols: Int) {
-        let lanes = S.lanes, nr = 2 &* lanes
-        let half = MemoryLayout<S.Vector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
-        var c00 = S.Vector(), c01 = S.Vector()
-        var c10 = S.Vector(), c11 = S.Vector()
-        var c20 = S.Vector(), c21 = S.Vector()
-        var c30 = S.Vector(), c31 = S.Vector()
+        let nr = nr(S.self)
+        let half = MemoryLayout<S.TileVector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
+        var c00 = S.TileVector(), c01 = S.TileVector()
+        var c10 = S.TileVector(), c11 = S.TileVector()
+        var c20 = S.TileVector(), c21 = S.TileVector()
+        var c30 = S.TileVector(), c31 = S.TileVector()
         let bv = UnsafeRawPointer(b)
         for p in 0..<k {
-            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.Vector.self)
-            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.Vector.self)
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.TileVector.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.TileVector.self)
             let ap = a + p &* 4
-            let a0 = S.Vector(repeating: ap[0]), a1 = S.Vector(repeating: ap[1])
-            let a2 = S.Vector(repeating: ap[2]), a3 = S.Vector(repeating: ap[3])
+            let a0 = S.TileVector(repeating: ap[0]), a1 = S.TileVector(repeating: ap[1])
+            let a2 = S.TileVector(repeating: ap[2]), a3 = S.TileVector(repeating: ap[3])
             c00 = S.multiplyAdd(a0, b0, c00); c01 = S.multiplyAdd(a0, b1, c01)
             c10 = S.multiplyAdd(a1, b0, c10); c11 = S.multiplyAdd(a1, b1, c11)
             c20 = S.multiplyAdd(a2, b0, c20); c21 = S.multiplyAdd(a2, b1, c21)
@@ -229,7 +239,7 @@ enum SwiftGEMM {
             addRow(C + 3 &* ldc, c30, c31)
             return
         }
-        withUnsafeTemporaryAllocation(of: S.Vector.self, capacity: 8) { t in
+        withUnsafeTemporaryAllocation(of: S.TileVector.self, capacity: 8) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11
             t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
             addCorner(t, C, ldc, rows, cols)
@@ -241,32 +251,32 @@ enum SwiftGEMM {
     @inline(__always)
     static func microKernel8<S: MatrixScalar>(_ k: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
                                               _ C: UnsafeMutablePointer<S>, _ ldc: Int, _ rows: Int, _ cols: Int) {
-        let lanes = S.lanes, nr = 2 &* lanes
-        let half = MemoryLayout<S.Vector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
-        var c00 = S.Vector(), c01 = S.Vector(), c10 = S.Vector(), c11 = S.Vector()
-        var c20 = S.Vector(), c21 = S.Vector(), c30 = S.Vector(), c31 = S.Vector()
-        var c40 = S.Vector(), c41 = S.Vector(), c50 = S.Vector(), c51 = S.Vector()
-        var c60 = S.Vector(), c61 = S.Vector(), c70 = S.Vector(), c71 = S.Vector()
+        let nr = nr(S.self)
+        let half = MemoryLayout<S.TileVector>.stride, step = 2 &* half          // bytes per vector, per row of packed B
+        var c00 = S.TileVector(), c01 = S.TileVector(), c10 = S.TileVector(), c11 = S.TileVector()
+        var c20 = S.TileVector(), c21 = S.TileVector(), c30 = S.TileVector(), c31 = S.TileVector()
+        var c40 = S.TileVector(), c41 = S.TileVector(), c50 = S.TileVector(), c51 = S.TileVector()
+        var c60 = S.TileVector(), c61 = S.TileVector(), c70 = S.TileVector(), c71 = S.TileVector()
         let bv = UnsafeRawPointer(b)
         for p in 0..<k {
-            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.Vector.self)
-            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.Vector.self)
+            let b0 = bv.loadUnaligned(fromByteOffset: p &* step, as: S.TileVector.self)
+            let b1 = bv.loadUnaligned(fromByteOffset: p &* step &+ half, as: S.TileVector.self)
             let ap = a + p &* 8
-            var ai = S.Vector(repeating: ap[0])
+            var ai = S.TileVector(repeating: ap[0])
             c00 = S.multiplyAdd(ai, b0, c00); c01 = S.multiplyAdd(ai, b1, c01)
-            ai = S.Vector(repeating: ap[1])
+            ai = S.TileVector(repeating: ap[1])
             c10 = S.multiplyAdd(ai, b0, c10); c11 = S.multiplyAdd(ai, b1, c11)
-            ai = S.Vector(repeating: ap[2])
+            ai = S.TileVector(repeating: ap[2])
             c20 = S.multiplyAdd(ai, b0, c20); c21 = S.multiplyAdd(ai, b1, c21)
-            ai = S.Vector(repeating: ap[3])
+            ai = S.TileVector(repeating: ap[3])
             c30 = S.multiplyAdd(ai, b0, c30); c31 = S.multiplyAdd(ai, b1, c31)
-            ai = S.Vector(repeating: ap[4])
+            ai = S.TileVector(repeating: ap[4])
             c40 = S.multiplyAdd(ai, b0, c40); c41 = S.multiplyAdd(ai, b1, c41)
-            ai = S.Vector(repeating: ap[5])
+            ai = S.TileVector(repeating: ap[5])
             c50 = S.multiplyAdd(ai, b0, c50); c51 = S.multiplyAdd(ai, b1, c51)
-            ai = S.Vector(repeating: ap[6])
+            ai = S.TileVector(repeating: ap[6])
             c60 = S.multiplyAdd(ai, b0, c60); c61 = S.multiplyAdd(ai, b1, c61)
-            ai = S.Vector(repeating: ap[7])
+            ai = S.TileVector(repeating: ap[7])
             c70 = S.multiplyAdd(ai, b0, c70); c71 = S.multiplyAdd(ai, b1, c71)
         }
         if rows == 8 && cols == nr {
@@ -280,7 +290,7 @@ enum SwiftGEMM {
             addRow(C + 7 &* ldc, c70, c71)
             return
         }
-        withUnsafeTemporaryAllocation(of: S.Vector.self, capacity: 16) { t in
+        withUnsafeTemporaryAllocation(of: S.TileVector.self, capacity: 16) { t in
             t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
             t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51; t[12] = c60; t[13] = c61; t[14] = c70; t[15] = c71
             addCorner(t, C, ldc, rows, cols)
@@ -290,9 +300,9 @@ enum SwiftGEMM {
     /// An edge tile, spilled to the stack as two vectors per row: adds only its
     /// `rows × cols` corner, the part that lies inside C.
     @inline(__always)
-    static func addCorner<S: MatrixScalar>(_ tile: UnsafeMutableBufferPointer<S.Vector>, _ C: UnsafeMutablePointer<S>,
+    static func addCorner<S: MatrixScalar>(_ tile: UnsafeMutableBufferPointer<S.TileVector>, _ C: UnsafeMutablePointer<S>,
                                            _ ldc: Int, _ rows: Int, _ cols: Int) {
-        let lanes = S.lanes
+        let lanes = S.TileVector.scalarCount
         for r in 0..<rows {
             for j in 0..<cols { C[r &* ldc &+ j] += tile[2 &* r &+ j / lanes][j % lanes] }
         }
@@ -300,9 +310,9 @@ enum SwiftGEMM {
 
     /// `row[0..<nr] += (lo, hi)`.
     @inline(__always)
-    static func addRow<S: MatrixScalar>(_ row: UnsafeMutablePointer<S>, _ lo: S.Vector, _ hi: S.Vector) {
-        let raw = UnsafeMutableRawPointer(row), lanes = S.lanes
-        S.storeVector(S.loadVector(raw, 0, from: S.self) + lo, raw, 0)
-        S.storeVector(S.loadVector(raw, lanes, from: S.self) + hi, raw, lanes)
+    static func addRow<S: MatrixScalar>(_ row: UnsafeMutablePointer<S>, _ lo: S.TileVector, _ hi: S.TileVector) {
+        let raw = UnsafeMutableRawPointer(row), half = MemoryLayout<S.TileVector>.size
+        raw.storeBytes(of: raw.loadUnaligned(as: S.TileVector.self) + lo, as: S.TileVector.self)
+        raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: half, as: S.TileVector.self) + hi, toByteOffset: half, as: S.TileVector.self)
     }
 }
