@@ -44,13 +44,6 @@ extension Double: MatrixScalar {
 extension Double {
     #if SWIFTATTENTION_AVX512
     public typealias TileVector = SIMD8<Double>
-
-    @inline(__always)
-    public static func multiplyAdd(_ a: TileVector, _ b: TileVector, _ c: TileVector) -> TileVector {
-        var r = c
-        for l in 0..<TileVector.scalarCount { r[l] = Relaxed.multiplyAdd(a[l], b[l], c[l]) }
-        return r
-    }
     #else
     public typealias TileVector = Vector
     #endif
@@ -71,17 +64,22 @@ extension Float: MatrixScalar {
 extension Float {
     #if SWIFTATTENTION_AVX512
     public typealias TileVector = SIMD16<Float>
+    #else
+    public typealias TileVector = Vector
+    #endif
+}
 
-    @inline(__always)
+#if SWIFTATTENTION_AVX512
+extension MatrixScalar {
+    /// `a * b + c` lane by lane for a ``TileVector`` wider than ``Vector``.
+    @inlinable @inline(__always)
     public static func multiplyAdd(_ a: TileVector, _ b: TileVector, _ c: TileVector) -> TileVector {
         var r = c
         for l in 0..<TileVector.scalarCount { r[l] = Relaxed.multiplyAdd(a[l], b[l], c[l]) }
         return r
     }
-    #else
-    public typealias TileVector = Vector
-    #endif
 }
+#endif
 
 extension MatrixScalar {
     /// Lanes in a ``Vector``.
