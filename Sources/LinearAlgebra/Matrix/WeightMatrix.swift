@@ -99,7 +99,7 @@ public struct WeightMatrix: Sendable, Equatable {
     package init(rows: Int, cols: Int, floats: WeightBuffer<Float>, floatsTransposed: Bool, precision: Precision) {
         precondition(rows >= 0 && cols >= 0 && floats.count == rows * cols,
                      "WeightMatrix: \(floats.count) elements do not fill shape [\(rows), \(cols)]")
-        func doubles() -> [Double] { floatsTransposed ? transposedDoubles(floats, cols, rows) : floats.map(Double.init) }
+        func doubles() -> [Double] { rowMajorDoubles(floats, rows, cols, floatsTransposed: floatsTransposed) }
         switch precision {
         case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
         case .double: self.init(rows: rows, cols: cols, storage: .double(doubles()))
@@ -183,7 +183,7 @@ public struct WeightMatrix: Sendable, Equatable {
         switch storage {
         case let .double(values), let .both(values, _): return Matrix(rows: rows, cols: cols, elements: values)
         case let .float(values):
-            return Matrix(rows: rows, cols: cols, elements: floatsTransposed ? transposedDoubles(values, cols, rows) : values.map(Double.init))
+            return Matrix(rows: rows, cols: cols, elements: rowMajorDoubles(values, rows, cols, floatsTransposed: floatsTransposed))
         }
     }
 
@@ -362,9 +362,11 @@ private func transposedFloats(_ values: WeightBuffer<Float>, _ rows: Int, _ cols
     WeightBuffer(count: values.count) { transpose(values, rows, cols, into: $0) }
 }
 
-/// `values` (row-major `[rows, cols]`) transposed and widened, row-major `[cols, rows]`.
-private func transposedDoubles(_ values: WeightBuffer<Float>, _ rows: Int, _ cols: Int) -> [Double] {
-    hugePageArray(count: values.count) { transpose(values, rows, cols, into: $0) }
+/// The `[rows, cols]` matrix whose `Float`s are `values` (row-major, or with
+/// `floatsTransposed` column-major), widened to `Double`s in row-major order.
+private func rowMajorDoubles(_ values: WeightBuffer<Float>, _ rows: Int, _ cols: Int, floatsTransposed: Bool) -> [Double] {
+    if floatsTransposed { return hugePageArray(count: values.count) { transpose(values, cols, rows, into: $0) } }
+    return values.withUnsafeBufferPointer { $0.map(Double.init) }
 }
 
 /// Writes `values` (row-major `[rows, cols]`) transposed to `dst` (row-major `[cols, rows]`), as `E`s.

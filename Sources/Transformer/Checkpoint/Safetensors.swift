@@ -147,19 +147,15 @@ public struct SafetensorsFile {
 
     /// A tensor's elements as `Double` (F64, F32, F16 and BF16), in row-major order.
     public func doubles(_ tensor: String) throws -> [Double] {
-        try elements(tensor, as: Double.self)
+        try elements(tensor, transposed: false) { try hugePageArray(count: $0, $1) }
     }
 
     /// A tensor's elements converted to `E` (exact for `Double`, and for `Float`
     /// from F32, F16 and BF16), in row-major order, or with `transposed` (a 2-D
-    /// tensor `[rows, cols]`) in column-major order, written so as they are read:
-    /// no second, row-major copy is ever held.
-    private func elements<E: MatrixScalar>(_ tensor: String, as: E.Type, transposed: Bool = false) throws -> [E] {
-        try elements(tensor, transposed: transposed) { try hugePageArray(count: $0, $1) }
-    }
-
-    /// ``elements(_:as:transposed:)`` into the storage `make(count, fill)` returns
-    /// (an array, or a ``LinearAlgebra/WeightBuffer``) once `fill` has set its elements.
+    /// tensor `[rows, cols]`) in column-major order, written so as they are read
+    /// into the storage `make(count, fill)` returns (an array, or a
+    /// ``LinearAlgebra/WeightBuffer``) once `fill` has set its elements: no
+    /// second, row-major copy is ever held.
     private func elements<E: MatrixScalar, Storage>(
         _ tensor: String, transposed: Bool,
         into make: (Int, (UnsafeMutableBufferPointer<E>) throws -> Void) throws -> Storage
