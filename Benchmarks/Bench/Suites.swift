@@ -253,13 +253,13 @@ func opsSuite(_ ctx: Context) -> [Row] {
     var rows: [Row] = []
     let lengths = ctx.scale == .full ? [1, 16, 64, 256, 1024] : (ctx.scale == .quick ? [1, 16, 256] : [1, 4])
     let d = ctx.scale == .tiny ? 48 : 768, heads = ctx.scale == .tiny ? 4 : 12
-    let attention = CausalSelfAttention(
+    let attention = try! CausalSelfAttention(                                   // shapes fixed here: cannot throw
         cAttn: Linear(w: .random(rows: d, cols: 3 * d, seed: 5, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: 3 * d)),
         cProj: Linear(w: .random(rows: d, cols: d, seed: 6, distribution: .normal(mean: 0, standardDeviation: 0.02)), b: .zeros(rows: 1, cols: d)),
         nHead: heads)
     let ops: [(String, any OperationModel, (Int) -> Matrix)] = [
         ("softmax", Softmax(), { Matrix.random(rows: $0, cols: max($0, 16), seed: 7) }),
-        ("layer norm", LayerNorm(width: d), { Matrix.random(rows: $0, cols: d, seed: 8) }),
+        ("layer norm", try! LayerNorm(width: d), { Matrix.random(rows: $0, cols: d, seed: 8) }),
         ("gelu", GELU(), { Matrix.random(rows: $0, cols: 4 * d, seed: 9) }),
         ("attention", attention, { Matrix.random(rows: $0, cols: d, seed: 10) }),
     ]

@@ -22,8 +22,8 @@ func textModel(endOfTextWins: Bool = false) throws -> URL {
         var wte = Matrix.zeros(rows: vocabulary.count, cols: 32)
         let row = (0..<32).map { Double(Float(sin(Double($0)))) }
         wte[row: vocabulary.count - 1] = row
-        gpt.wte = WeightMatrix(wte)
-        gpt.lnF = LayerNorm(g: .zeros(rows: 1, cols: 32), b: Matrix(row: row))
+        gpt = try GPT(config: gpt.config, wte: WeightMatrix(wte), wpe: gpt.wpe, blocks: gpt.blocks,
+                      lnF: LayerNorm(g: .zeros(rows: 1, cols: 32), b: Matrix(row: row)))
     }
     try gpt.save(directory: dir)
     try JSONSerialization.data(withJSONObject: vocabulary).write(to: dir.appendingPathComponent("vocab.json"))

@@ -25,7 +25,7 @@ print(y, ySwift, c, x, det)
 func readmeModelsExample() throws {
     // README example: models begin
 let x = Matrix.random(rows: 4, cols: 8, seed: 1)         // [n_seq, n_embd] = [4, 8]
-let norm = LayerNorm(width: 8)                            // gain 1, bias 0, eps 1e-5
+let norm = try LayerNorm(width: 8)                        // gain 1, bias 0, eps 1e-5
 let attention = GPT.handmade.blocks[0].attn               // c_attn [8, 24], c_proj [8, 8], 1 head
 let y = attention(norm(x))                                // [4, 8] on Backend.default
 let p = Softmax()(y, backend: .swift)                     // [4, 8], rows sum to 1

@@ -2,8 +2,8 @@ import Foundation
 import LinearAlgebra
 
 /// Loading and saving GPT-2 checkpoints in the Hugging Face layout: a directory
-/// with `config.json` and `model.safetensors`. Tensor names come from the one
-/// table, ``GPT/parameterTable``.
+/// with `config.json` and `model.safetensors`. Tensor names and shapes come from
+/// the operations' one declaration of their parameters (see `ParameterModule`).
 extension GPT {
     /// The largest `config.json` read, in bytes.
     static let maxConfigSize = 1 << 20
@@ -52,27 +52,18 @@ extension GPT {
         try config.validate()
         let weights = dtype == .float32 ? .float32 : weights
         let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
-        var model = GPT.skeleton(config)
-        let table = model.parameterTable
-        try GPT.checkTensorNames(file, prefix: prefix, table: table, layers: config.nLayer)
+        var model = GPT.blank, sites: [ParameterWalk.Site] = []
+        model.config = config
+        try model.walk(.build, dims: Dims(config)) { site, _ in sites.append(site) } vector: { site, _ in sites.append(site) }
+        try GPT.checkTensorNames(file, prefix: prefix, names: sites.map(\.name), layers: config.nLayer)
+        for site in sites { _ = try file.info(prefix + site.name, shape: site.shape) }   // all of them before any is read
         // A Linear keeps its Floats transposed (see Linear.w): they are read in that layout.
-        var matrices: [(name: String, shape: [Int], precision: WeightMatrix.Precision, floatsTransposed: Bool)] = []
-        var vectors: [(name: String, shape: [Int])] = []
-        for entry in table {
-            switch entry.slot {
-            case .embedding: matrices.append((prefix + entry.name, entry.shape, GPT.embeddingPrecision(weights), false))
-            case .matrix: matrices.append((prefix + entry.name, entry.shape, weights, true))
-            case .vector: vectors.append((prefix + entry.name, entry.shape))
-            }
+        let matrices = sites.filter { $0.shape.count == 2 }.map {
+            (prefix + $0.name, $0.shape, $0.embedding ? GPT.embeddingPrecision(weights) : weights, !$0.embedding)
         }
-        for entry in table { _ = try file.info(prefix + entry.name, shape: entry.shape) }   // all of them before any is read
-        var loadedMatrices = try file.weightMatrices(matrices)[...], loadedVectors = try file.matrices(vectors)[...]
-        for entry in table {
-            switch entry.slot {
-            case let .embedding(path), let .matrix(path): model[keyPath: path] = loadedMatrices.removeFirst()
-            case let .vector(path): model[keyPath: path] = loadedVectors.removeFirst()
-            }
-        }
+        var loadedMatrices = try file.weightMatrices(matrices)[...]
+        var loadedVectors = try file.matrices(sites.filter { $0.shape.count == 1 }.map { (prefix + $0.name, $0.shape) })[...]
+        try model.walk(.read) { _, w in w = loadedMatrices.removeFirst() } vector: { _, v in v = loadedVectors.removeFirst() }
         for head in ["lm_head.weight", prefix + "lm_head.weight"] where file.tensors[head] != nil {
             guard try file.sameValues(head, prefix + "wte.weight") else {
                 throw CheckpointError(file: file.name, tensor: head, "differs from \(prefix)wte.weight: an untied output head is not implemented (GPT-2 ties it to the token embeddings)")
@@ -82,13 +73,13 @@ extension GPT {
         self = model.converted(to: dtype)
     }
 
-    /// Refuses a file holding tensors `table` does not list (besides GPT-2's tied
+    /// Refuses a file holding tensors other than `names` (besides GPT-2's tied
     /// `lm_head.weight` and Hugging Face's mask buffers): layers past `n_layer`,
     /// or names that are not GPT-2's (so that a config that under-counts the
     /// layers cannot load a different model).
-    private static func checkTensorNames(_ file: SafetensorsFile, prefix: String, table: [ParameterEntry], layers: Int) throws {
-        let expected = Set(table.map { prefix + $0.name } + ["lm_head.weight", prefix + "lm_head.weight"])
-        let perLayer = Set(table.compactMap { $0.name.hasPrefix("h.0.") ? String($0.name.dropFirst(4)) : nil } + ["attn.bias", "attn.masked_bias"])
+    private static func checkTensorNames(_ file: SafetensorsFile, prefix: String, names: [String], layers: Int) throws {
+        let expected = Set(names.map { prefix + $0 } + ["lm_head.weight", prefix + "lm_head.weight"])
+        let perLayer = Set(names.compactMap { $0.hasPrefix("h.0.") ? String($0.dropFirst(4)) : nil } + ["attn.bias", "attn.masked_bias"])
         for name in file.tensors.keys.sorted() where !expected.contains(name) {
             let parts = name.dropFirst(prefix.count).split(separator: ".", maxSplits: 2).map(String.init)
             if name.hasPrefix(prefix), parts.count == 3, parts[0] == "h", let layer = Int(parts[1]), perLayer.contains(parts[2]) {
@@ -99,32 +90,15 @@ extension GPT {
         }
     }
 
-    /// A model of `config`'s full GPT-2 structure with empty weights, for the
-    /// loader to fill through ``parameterTable``.
-    private static func skeleton(_ config: GPTConfig) -> GPT {
-        let linear = Linear(w: Matrix.zeros(rows: 0, cols: 0), b: Matrix.zeros(rows: 1, cols: 0))
-        let norm = LayerNorm(g: .zeros(rows: 1, cols: 0), b: .zeros(rows: 1, cols: 0), eps: config.layerNormEpsilon)
-        let block = TransformerBlock(attn: CausalSelfAttention(cAttn: linear, cProj: linear, nHead: config.nHead),
-                                     mlp: MLP(cFc: linear, cProj: linear), ln1: norm, ln2: norm)
-        return GPT(unchecked: config, wte: linear.w, wpe: linear.w, blocks: Array(repeating: block, count: config.nLayer),
-                   lnF: norm, vocabulary: nil)
-    }
-
     /// The tensors of this model under their Hugging Face names (no prefix).
-    /// Requires the full GPT-2 structure (layer norms, MLPs and `ln_f`).
-    public func checkpointTensors() throws -> [(name: String, shape: [Int], values: [Double])] {
-        guard lnF != nil else {
-            throw ModelError.invalidValue(field: "ln_f", reason: "the GPT-2 checkpoint layout needs a final layer norm")
-        }
-        if let i = blocks.firstIndex(where: { $0.ln1 == nil || $0.ln2 == nil || $0.mlp == nil }) {
-            throw ModelError.invalidValue(field: "blocks[\(i)]", reason: "the GPT-2 checkpoint layout needs ln_1, ln_2 and mlp")
-        }
-        return parameterTable.map { entry in
-            switch entry.slot {
-            case let .embedding(path), let .matrix(path): return (entry.name, entry.shape, self[keyPath: path].matrix.elements)
-            case let .vector(path): return (entry.name, entry.shape, self[keyPath: path].elements)
-            }
-        }
+    ///
+    /// - Throws: ``ModelError`` naming the part when the model lacks one of
+    ///   GPT-2's (layer norms, MLPs, `ln_f`).
+    package func checkpointTensors() throws -> [(name: String, shape: [Int], values: [Double])] {
+        var tensors: [(name: String, shape: [Int], values: [Double])] = [], copy = self
+        try copy.walk(.export) { site, w in tensors.append((site.name, [w.rows, w.cols], w.matrix.elements)) }
+                        vector: { site, v in tensors.append((site.name, [v.cols], v.elements)) }
+        return tensors
     }
 
     /// Saves this model as a Hugging Face GPT-2 directory (`config.json` and

@@ -309,12 +309,16 @@ public struct SafetensorsFile {
         return try results.map { try $0!.get() }
     }
 
-    /// Writes tensors to `url` in the safetensors format as `dtype` (F64 or F32).
-    /// Each entry is a name, a shape and row-major values; the header is padded
-    /// with spaces to a multiple of 8 bytes.
-    public static func write(_ tensors: [(name: String, shape: [Int], values: [Double])],
-                             dtype: SafetensorsDType = .F64, metadata: [String: String] = [:], to url: URL) throws {
-        precondition(dtype == .F64 || dtype == .F32, "SafetensorsFile.write: only F64 and F32 are written, not \(dtype)")
+    /// Writes tensors to `url` in the safetensors format as `dtype` (F64, F32, F16
+    /// or BF16; narrower types round to nearest even). Each entry is a name, a
+    /// shape and row-major values; the header is padded with spaces to a multiple of 8 bytes.
+    ///
+    /// - Throws: ``CheckpointError`` for a `dtype` that is not floating-point.
+    package static func write(_ tensors: [(name: String, shape: [Int], values: [Double])],
+                              dtype: SafetensorsDType = .F64, metadata: [String: String] = [:], to url: URL) throws {
+        guard dtype.isFloatingPoint else {
+            throw CheckpointError(file: url.path, "cannot write \(dtype.rawValue): only F64, F32, F16 and BF16 are written")
+        }
         var entries: [String] = []
         var offset = 0
         for t in tensors {
@@ -334,14 +338,23 @@ public struct SafetensorsFile {
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
         for t in tensors {                                                    // each value's little-endian bytes
-            if dtype == .F64 {
-                t.values.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
-            } else {
-                t.values.map { Float($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+            switch dtype {
+            case .F64: t.values.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+            case .F16: t.values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+            case .BF16: t.values.map { bfloat16Bits($0).littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+            default: t.values.map { Float($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
             }
         }
         try out.write(to: url, options: .atomic)
     }
+}
+
+/// `value` as bfloat16 bits: the upper half of its `Float`, rounded to nearest
+/// even (NaN stays a NaN).
+func bfloat16Bits(_ value: Double) -> UInt16 {
+    let bits = Float(value).bitPattern
+    if Float(value).isNaN { return UInt16(bits >> 16) | 0x40 }
+    return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
 }
 
 /// Where a safetensors file's bytes come from: memory, or a file read by range.

@@ -13,12 +13,12 @@ extension GPT {
             return Matrix.random(rows: rows, cols: cols, seed: s, distribution: .normal(mean: 0, standardDeviation: 0.02))
                 .map { Double(Float($0)) }
         }
-        func linear(_ rows: Int, _ cols: Int) -> Linear { Linear(w: normal(rows, cols), b: normal(1, cols)) }
+        func linear(_ rows: Int, _ cols: Int) throws -> Linear { try Linear(w: normal(rows, cols), b: normal(1, cols)) }
         let d = config.nEmbd, hidden = config.hiddenSize, eps = config.layerNormEpsilon
-        let blocks = (0..<config.nLayer).map { _ in
-            TransformerBlock(attn: CausalSelfAttention(cAttn: linear(d, 3 * d), cProj: linear(d, d), nHead: config.nHead),
-                             mlp: MLP(cFc: linear(d, hidden), cProj: linear(hidden, d)),
-                             ln1: LayerNorm(width: d, eps: eps), ln2: LayerNorm(width: d, eps: eps))
+        let blocks = try (0..<config.nLayer).map { _ in
+            try TransformerBlock(attn: CausalSelfAttention(cAttn: linear(d, 3 * d), cProj: linear(d, d), nHead: config.nHead),
+                                 mlp: MLP(cFc: linear(d, hidden), cProj: linear(hidden, d)),
+                                 ln1: LayerNorm(width: d, eps: eps), ln2: LayerNorm(width: d, eps: eps))
         }
         return try GPT(config: config, wte: WeightMatrix(normal(config.nVocab, d)), wpe: WeightMatrix(normal(config.nCtx, d)),
                        blocks: blocks, lnF: LayerNorm(width: d, eps: eps))

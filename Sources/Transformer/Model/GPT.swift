@@ -17,73 +17,36 @@ import LinearAlgebra
 /// ```
 public struct GPT: Sendable, Equatable {
     /// The hyperparameters.
-    public var config: GPTConfig
+    public internal(set) var config: GPTConfig
     /// Token embeddings, `[n_vocab, n_embd]`; also the output projection.
-    public var wte: WeightMatrix
+    public internal(set) var wte: WeightMatrix
     /// Position embeddings, `[n_ctx, n_embd]`.
-    public var wpe: WeightMatrix
+    public internal(set) var wpe: WeightMatrix
     /// The transformer blocks, `n_layer` of them.
-    public var blocks: [TransformerBlock]
+    public internal(set) var blocks: [TransformerBlock]
     /// The final layer norm, if any (GPT-2 has one; the hand-set model does not).
-    public var lnF: LayerNorm?
+    public internal(set) var lnF: LayerNorm?
     /// Names of the tokens, for models with a tiny built-in vocabulary.
-    public var vocabulary: [String]?
+    public internal(set) var vocabulary: [String]?
     /// The backend this model runs on when a call names none; `nil` follows
     /// ``LinearAlgebra/Backend/default``. Not part of the JSON.
     public var backend: Backend?
     /// What it computes in: `Double` (the default) or `Float` weights,
     /// activations and KV cache. ``converted(to:)`` changes it.
-    public private(set) var dtype: DType = .float64
+    public internal(set) var dtype: DType = .float64
 
-    /// A model from its parts; throws ``ModelError`` when a shape does not fit the config.
+    /// A model from its parts.
+    ///
+    /// - Throws: ``ModelError`` naming the field when a shape does not fit the config.
     public init(config: GPTConfig, wte: WeightMatrix, wpe: WeightMatrix, blocks: [TransformerBlock],
                 lnF: LayerNorm? = nil, vocabulary: [String]? = nil) throws {
-        self.init(unchecked: config, wte: wte, wpe: wpe, blocks: blocks, lnF: lnF, vocabulary: vocabulary)
-        try validate()
-    }
-
-    /// A model from parts the caller checks.
-    init(unchecked config: GPTConfig, wte: WeightMatrix, wpe: WeightMatrix, blocks: [TransformerBlock],
-         lnF: LayerNorm?, vocabulary: [String]?) {
         self.config = config
         self.wte = wte
         self.wpe = wpe
         self.blocks = blocks
         self.lnF = lnF
         self.vocabulary = vocabulary
-    }
-
-    /// Checks every weight's shape against the config.
-    public func validate() throws {
-        try config.validate()
-        let d = config.nEmbd
-        func check(_ field: String, _ rows: Int, _ cols: Int, _ expected: (Int, Int)) throws {
-            if (rows, cols) != expected {
-                throw ModelError.shapeMismatch(field: field, expected: "[\(expected.0), \(expected.1)]", found: "[\(rows), \(cols)]")
-            }
-        }
-        try check("wte", wte.rows, wte.cols, (config.nVocab, d))
-        try check("wpe", wpe.rows, wpe.cols, (config.nCtx, d))
-        if blocks.count != config.nLayer {
-            throw ModelError.invalidValue(field: "blocks", reason: "config.n_layer is \(config.nLayer), found \(blocks.count) blocks")
-        }
-        for (i, block) in blocks.enumerated() {
-            try check("blocks[\(i)].attn.c_attn.w", block.attn.cAttn.w.rows, block.attn.cAttn.w.cols, (d, 3 * d))
-            try check("blocks[\(i)].attn.c_proj.w", block.attn.cProj.w.rows, block.attn.cProj.w.cols, (d, d))
-            if block.attn.nHead != config.nHead {
-                throw ModelError.invalidValue(field: "blocks[\(i)].attn.n_head", reason: "config.n_head is \(config.nHead), found \(block.attn.nHead)")
-            }
-            for (name, norm) in [("ln_1", block.ln1), ("ln_2", block.ln2)] {
-                if let norm { try check("blocks[\(i)].\(name).g", norm.g.rows, norm.g.cols, (1, d)) }
-            }
-            if let mlp = block.mlp {
-                try check("blocks[\(i)].mlp.c_fc.w", mlp.cFc.w.rows, mlp.cFc.w.cols, (d, mlp.cFc.outputSize))
-            }
-        }
-        if let lnF { try check("ln_f.g", lnF.g.rows, lnF.g.cols, (1, d)) }
-        if let vocabulary, vocabulary.count != config.nVocab {
-            throw ModelError.invalidValue(field: "vocabulary", reason: "config.n_vocab is \(config.nVocab), found \(vocabulary.count) names")
-        }
+        try validate()
     }
 
     /// Throws ``InputError`` unless `tokens` is non-empty, fits the context
@@ -128,8 +91,10 @@ public struct GPT: Sendable, Equatable {
              recorder: TraceRecorder? = nil) throws {
         let start = cache.count, n = tokens.count
         try checkInput(tokens, startingAt: start)
+        guard (cache.layers, cache.width, cache.heads) == (config.nLayer, config.nEmbd, config.nHead) else {
+            throw ModelError.invalidValue(field: "cache", reason: "made for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model has \(config.nLayer) of width \(config.nEmbd) with \(config.nHead)")
+        }
         if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
-        precondition(cache.layers == config.nLayer && cache.width == config.nEmbd && cache.heads == config.nHead, "KVCache sized for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model is \(config)")
         try cache.prepare(for: dtype)
         switch dtype {
         case .float64: run(tokens, in: Double.self, cache: cache, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
@@ -171,16 +136,6 @@ public struct GPT: Sendable, Equatable {
             wte.multiply(h, rows: rows, transposed: true, into: y, backend: backend)   // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
             if !wide { for i in 0..<count { out[i] = Double(y[i]) } }                // widened for the caller
         }
-    }
-
-    /// The same model computing in `dtype`. To ``DType/float32`` every weight
-    /// matrix keeps only `Float`s (a `Double` copy is dropped, `Double`s that
-    /// are not exactly `Float`s are rounded); to ``DType/float64`` the weights
-    /// stay as they are (`Float`s are widened as they are read).
-    public func converted(to dtype: DType) -> GPT {
-        var model = dtype == .float32 ? mappingWeights { w, _ in w.roundedToFloat() } : self
-        model.dtype = dtype
-        return model
     }
 
     /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`,

@@ -6,23 +6,34 @@ import LinearAlgebra
 ///
 /// JSON: `{"c_attn": Linear, "c_proj": Linear, "n_head": 12}`; `n_head` is
 /// optional (a model's config supplies it; alone it defaults to 1).
-public struct CausalSelfAttention: OperationModel, Equatable {
+public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
     /// Projects `[n, d]` to queries, keys and values side by side: `[d, 3d]`.
-    public var cAttn: Linear
+    public private(set) var cAttn: Linear
     /// Projects the concatenated heads back: `[d, d]`.
-    public var cProj: Linear
+    public private(set) var cProj: Linear
     /// The number of heads; `d` must be a multiple of it.
-    public var nHead: Int
+    public private(set) var nHead: Int
 
     /// Attention from its two projections and head count.
-    public init(cAttn: Linear, cProj: Linear, nHead: Int = 1) {
-        let d = cProj.outputSize
-        precondition(cAttn.outputSize == 3 * d && cAttn.inputSize == d && cProj.inputSize == d,
-                     "CausalSelfAttention: c_attn \(cAttn.w.shapeDescription) and c_proj \(cProj.w.shapeDescription) do not fit a width [\(d), \(3 * d)] / [\(d), \(d)]")
-        precondition(nHead > 0 && d % nHead == 0, "CausalSelfAttention: width \(d) is not a multiple of nHead \(nHead)")
+    ///
+    /// - Throws: ``ModelError`` when the projections do not fit one width `d`
+    ///   (`[d, 3d]` and `[d, d]`) or `d` is not a multiple of `nHead`.
+    public init(cAttn: Linear, cProj: Linear, nHead: Int = 1) throws {
         self.cAttn = cAttn
         self.cProj = cProj
         self.nHead = nHead
+        try validate()
+    }
+
+    package static var blank: CausalSelfAttention {
+        try! CausalSelfAttention(cAttn: Linear(w: .zeros(rows: 1, cols: 3), b: .zeros(rows: 1, cols: 3)), cProj: .blank)
+    }
+
+    package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
+        try v.part("c_attn", &cAttn, [.input: .embd, .output: .embd * 3])
+        try v.part("c_proj", &cProj, [.input: .embd, .output: .embd])
+        try v.count("n_head", &nHead, .heads)
+        try v.require(nHead > 0 && width % nHead == 0, "n_head", "width \(width) is not a positive multiple of n_head \(nHead)")
     }
 
     /// The model width `d`.
@@ -30,11 +41,11 @@ public struct CausalSelfAttention: OperationModel, Equatable {
     /// The width of one head, `d / nHead`.
     public var headSize: Int { width / nHead }
 
-    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+    public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         precondition(x.cols == width, "CausalSelfAttention: input \(x.shapeDescription) does not fit width \(width)")
-        let cache = KVCache(layers: 1, width: width, heads: nHead, capacity: x.rows)   // keys and values of these rows only
-        return Matrix(rows: x.rows, cols: width) { y in                                // [n, d] -> [n, d]
-            x.withElements { apply($0, rows: x.rows, cache: cache.layer(0, of: Double.self), workspace: cache.workspace, into: y, backend: backend) }
+        let cache = KVCache(layers: 1, width: width, heads: nHead, capacity: x.rows, dtype: .of(S.self))   // these rows only
+        return DenseMatrix(rows: x.rows, cols: width) { y in                           // [n, d] -> [n, d]
+            x.withElements { apply($0, rows: x.rows, cache: cache.layer(0, of: S.self), workspace: cache.workspace, into: y, backend: backend) }
         }
     }
 
@@ -72,35 +83,6 @@ public struct CausalSelfAttention: OperationModel, Equatable {
                                 cache: cache, rows: n, width: d, patterns: patterns)
         withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, S.self == Float.self ? floatHeads : doubleHeads) }
         cProj.apply(heads, rows: n, into: y, backend: backend)                        // [n, d] -> [n, d]
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case cAttn = "c_attn", cProj = "c_proj", nHead = "n_head"
-    }
-
-    public init(from decoder: Decoder) throws {
-        try self.init(from: decoder, defaultHeads: 1)
-    }
-
-    /// Decodes, taking the head count from `n_head` if present, else `defaultHeads`.
-    init(from decoder: Decoder, defaultHeads: Int) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let attn = try c.decode(Linear.self, forKey: .cAttn)
-        let d = attn.inputSize
-        let proj = try c.decode(Linear.self, forKey: .cProj)
-        let path = { (key: CodingKeys, sub: String) in fieldPath(c.codingPath, key) + "." + sub }
-        if attn.outputSize != 3 * d {
-            throw ModelError.shapeMismatch(field: path(.cAttn, "w"), expected: "[\(d), \(3 * d)]", found: attn.w.shapeDescription)
-        }
-        if proj.w.rows != d || proj.w.cols != d {
-            throw ModelError.shapeMismatch(field: path(.cProj, "w"), expected: "[\(d), \(d)]", found: proj.w.shapeDescription)
-        }
-        let heads = try c.decodeIfPresent(Int.self, forKey: .nHead) ?? defaultHeads
-        guard heads > 0, d % heads == 0 else {
-            throw ModelError.invalidValue(field: fieldPath(c.codingPath, CodingKeys.nHead),
-                                          reason: "width \(d) is not a positive multiple of n_head \(heads)")
-        }
-        self.init(cAttn: attn, cProj: proj, nHead: heads)
     }
 }
 

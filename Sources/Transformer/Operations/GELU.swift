@@ -10,7 +10,7 @@ public struct GELU: OperationModel, Equatable {
     /// A GELU (no configuration).
     public init() {}
 
-    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+    public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         var y = x                                                        // [n, d]
         y.elements.withUnsafeMutableBufferPointer { GELU.apply($0.baseAddress!, count: $0.count) }
         return y                                                         // [n, d]

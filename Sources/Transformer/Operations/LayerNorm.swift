@@ -2,34 +2,43 @@ import LinearAlgebra
 
 /// Layer normalisation over each row: `g · (x − mean) / √(variance + eps) + b`.
 /// JSON: `{"g": […], "b": […], "eps": 1e-5}` (`eps` optional).
-public struct LayerNorm: OperationModel, Equatable {
+public struct LayerNorm: OperationModel, ParameterModule, Equatable {
     /// The gain, a `[1, d]` row vector.
-    public var g: Matrix
+    public private(set) var g: Matrix
     /// The bias, a `[1, d]` row vector.
-    public var b: Matrix
-    /// Added to the variance before the square root. Default `1e-5`, as GPT-2.
-    public var eps: Double
+    public private(set) var b: Matrix
+    /// Added to the variance before the square root, in (0, 1]. Default `1e-5`, as GPT-2.
+    public private(set) var eps: Double
 
     /// A layer norm from its gain and bias (both `[1, d]`).
-    public init(g: Matrix, b: Matrix, eps: Double = 1e-5) {
-        precondition(g.rows == 1 && b.rows == 1 && g.cols == b.cols,
-                     "LayerNorm: gain \(g.shapeDescription) and bias \(b.shapeDescription) must be equal row vectors")
+    ///
+    /// - Throws: ``ModelError`` when they differ in shape or `eps` is outside (0, 1].
+    public init(g: Matrix, b: Matrix, eps: Double = 1e-5) throws {
         self.g = g
         self.b = b
         self.eps = eps
+        try validate()
     }
 
     /// The identity-initialised layer norm of width `d` (gain 1, bias 0).
-    public init(width d: Int, eps: Double = 1e-5) {
-        self.init(g: Matrix(rows: 1, cols: d, repeating: 1), b: .zeros(rows: 1, cols: d), eps: eps)
+    public init(width d: Int, eps: Double = 1e-5) throws {
+        try self.init(g: Matrix(rows: 1, cols: max(d, 0), repeating: 1), b: .zeros(rows: 1, cols: max(d, 0)), eps: eps)
+    }
+
+    package static var blank: LayerNorm { try! LayerNorm(width: 1) }
+
+    package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
+        try v.vector(ParameterKey("g", checkpoint: "weight"), &g, .embd)
+        try v.vector(ParameterKey("b", checkpoint: "bias"), &b, .embd)
+        try v.epsilon("eps", &eps)
     }
 
     /// The width `d` it normalises.
     public var width: Int { g.cols }
 
-    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+    public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         precondition(x.cols == width, "LayerNorm: input \(x.shapeDescription) does not fit gain \(g.shapeDescription)")
-        return Matrix(rows: x.rows, cols: width) { y in x.withElements { apply($0, rows: x.rows, into: y) } }   // [n, d]
+        return DenseMatrix(rows: x.rows, cols: width) { y in x.withElements { apply($0, rows: x.rows, into: y) } }   // [n, d]
     }
 
     /// `y = g · (x − mean) / √(variance + eps) + b` for `n` rows of width `d`
@@ -69,23 +78,6 @@ public struct LayerNorm: OperationModel, Equatable {
                 }
             }
         }
-    }
-
-    private enum CodingKeys: String, CodingKey { case g, b, eps }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let g = try c.decode([Double].self, forKey: .g)
-        self.init(g: Matrix(row: g), b: try c.decodeRowVector(.b, count: g.count),
-                  eps: try c.decodeIfPresent(Double.self, forKey: .eps) ?? 1e-5)
-        try GPTConfig.checkEpsilon(eps, field: fieldPath(c.codingPath, CodingKeys.eps))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(g.elements, forKey: .g)
-        try c.encode(b.elements, forKey: .b)
-        try c.encode(eps, forKey: .eps)
     }
 }
 

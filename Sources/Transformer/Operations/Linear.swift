@@ -1,29 +1,37 @@
 import LinearAlgebra
 
 /// An affine map `x · w + b`, with `w` stored `[in, out]` as GPT-2's Conv1D
-/// stores it. JSON: `{"w": [[…]], "b": […]}`.
+/// stores it. JSON: `{"w": [[…]], "b": […]}`; in checkpoints `weight` and `bias`.
 ///
 /// The weights are a ``LinearAlgebra/WeightMatrix``: `Double`, lossless
-/// `Float`, or both (see ``GPT/storingWeights(_:)``); the products always
-/// accumulate in `Double`.
-public struct Linear: OperationModel, Equatable {
+/// `Float`, or both (see ``GPT/storingWeights(_:)``); with `Double`
+/// activations the products accumulate in `Double`.
+public struct Linear: OperationModel, ParameterModule, Equatable {
     /// The weights, `[in, out]`. Their `Float` elements are kept transposed,
     /// whoever sets them: a decoded token's `x · w` then streams `w` fastest.
-    public var w: WeightMatrix { didSet { w = w.transposingFloats() } }
+    public private(set) var w: WeightMatrix { didSet { w = w.transposingFloats() } }
     /// The bias, a `[1, out]` row vector.
-    public var b: Matrix
+    public private(set) var b: Matrix
 
     /// A linear map from its weights `[in, out]` and bias `[1, out]`.
-    public init(w: WeightMatrix, b: Matrix) {
-        precondition(b.rows == 1 && b.cols == w.cols,
-                     "Linear: bias \(b.shapeDescription) does not fit weights \(w.shapeDescription)")
+    ///
+    /// - Throws: ``ModelError/shapeMismatch(field:expected:found:)`` when the bias does not fit.
+    public init(w: WeightMatrix, b: Matrix) throws {
         self.w = w.transposingFloats()
         self.b = b
+        try validate()
     }
 
     /// A linear map from `Double` weights `[in, out]` and bias `[1, out]`.
-    public init(w: Matrix, b: Matrix) {
-        self.init(w: WeightMatrix(w), b: b)
+    public init(w: Matrix, b: Matrix) throws {
+        try self.init(w: WeightMatrix(w), b: b)
+    }
+
+    package static var blank: Linear { try! Linear(w: .zeros(rows: 1, cols: 1), b: .zeros(rows: 1, cols: 1)) }
+
+    package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
+        try v.weight(ParameterKey("w", checkpoint: "weight"), &w, .input, .output, embedding: false)
+        try v.vector(ParameterKey("b", checkpoint: "bias"), &b, .output)
     }
 
     /// The number of input features.
@@ -31,9 +39,9 @@ public struct Linear: OperationModel, Equatable {
     /// The number of output features.
     public var outputSize: Int { w.cols }
 
-    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+    public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         precondition(x.cols == inputSize, "Linear: input \(x.shapeDescription) does not fit weights \(w.shapeDescription)")
-        return Matrix(rows: x.rows, cols: outputSize) { y in
+        return DenseMatrix(rows: x.rows, cols: outputSize) { y in
             x.withElements { apply($0, rows: x.rows, into: y, backend: backend) }   // [n, in] -> [n, out]
         }
     }
@@ -47,19 +55,5 @@ public struct Linear: OperationModel, Equatable {
         b.withElements { bias in for j in 0..<out { y[j] = S(bias[j]) } }            // row 0 = b
         for i in 1..<n { (y + i &* out).update(from: y, count: out) }              // every row = b
         w.multiply(x, rows: n, into: y, beta: 1, backend: backend)                 // [n, in] · [in, out] + b -> [n, out]
-    }
-
-    private enum CodingKeys: String, CodingKey { case w, b }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let w = try c.decode(Matrix.self, forKey: .w)
-        self.init(w: w, b: try c.decodeRowVector(.b, count: w.cols))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(w.matrix, forKey: .w)
-        try c.encode(b.elements, forKey: .b)
     }
 }

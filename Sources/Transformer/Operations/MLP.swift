@@ -2,23 +2,31 @@ import LinearAlgebra
 
 /// The position-wise feed-forward network: `c_proj(GELU(c_fc(x)))`.
 /// JSON: `{"c_fc": Linear, "c_proj": Linear}`.
-public struct MLP: OperationModel, Equatable {
+public struct MLP: OperationModel, ParameterModule, Equatable {
     /// Expands the width: `[d, h]` (GPT-2: `h = 4d`).
-    public var cFc: Linear
+    public private(set) var cFc: Linear
     /// Projects back: `[h, d]`.
-    public var cProj: Linear
+    public private(set) var cProj: Linear
 
     /// An MLP from its two linear maps.
-    public init(cFc: Linear, cProj: Linear) {
-        precondition(cFc.outputSize == cProj.inputSize && cProj.outputSize == cFc.inputSize,
-                     "MLP: c_fc \(cFc.w.shapeDescription) and c_proj \(cProj.w.shapeDescription) do not chain back to the input width")
+    ///
+    /// - Throws: ``ModelError`` when they do not chain back to the input width.
+    public init(cFc: Linear, cProj: Linear) throws {
         self.cFc = cFc
         self.cProj = cProj
+        try validate()
     }
 
-    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+    package static var blank: MLP { try! MLP(cFc: .blank, cProj: .blank) }
+
+    package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
+        try v.part("c_fc", &cFc, [.input: .embd, .output: .hidden])
+        try v.part("c_proj", &cProj, [.input: .hidden, .output: .embd])
+    }
+
+    public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         precondition(x.cols == cFc.inputSize, "MLP: input \(x.shapeDescription) does not fit c_fc \(cFc.w.shapeDescription)")
-        return Matrix(rows: x.rows, cols: cProj.outputSize) { y in                    // [n, d] -> [n, d]
+        return DenseMatrix(rows: x.rows, cols: cProj.outputSize) { y in                // [n, d] -> [n, d]
             x.withElements { apply($0, rows: x.rows, workspace: Workspace(), into: y, backend: backend) }
         }
     }
@@ -31,18 +39,5 @@ public struct MLP: OperationModel, Equatable {
         cFc.apply(x, rows: n, into: hidden, backend: backend)                         // [n, d] -> [n, h]
         GELU.apply(hidden, count: n * cFc.outputSize)                                 // [n, h]
         cProj.apply(hidden, rows: n, into: y, backend: backend)                       // [n, h] -> [n, d]
-    }
-
-    private enum CodingKeys: String, CodingKey { case cFc = "c_fc", cProj = "c_proj" }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let fc = try c.decode(Linear.self, forKey: .cFc)
-        let proj = try c.decode(Linear.self, forKey: .cProj)
-        if proj.w.rows != fc.outputSize || proj.w.cols != fc.inputSize {
-            throw ModelError.shapeMismatch(field: fieldPath(c.codingPath, CodingKeys.cProj) + ".w",
-                                           expected: "[\(fc.outputSize), \(fc.inputSize)]", found: proj.w.shapeDescription)
-        }
-        self.init(cFc: fc, cProj: proj)
     }
 }

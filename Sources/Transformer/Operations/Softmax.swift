@@ -7,7 +7,7 @@ public struct Softmax: OperationModel, Equatable {
     /// A softmax (no configuration).
     public init() {}
 
-    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+    public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         var y = x                                                        // [n, d]
         y.elements.withUnsafeMutableBufferPointer { e in
             for r in 0..<x.rows { Softmax.apply(e.baseAddress! + r * x.cols, count: x.cols) }

@@ -7,33 +7,45 @@ import LinearAlgebra
 /// the hand-set "aab" model's) is expressible: a missing layer norm is the
 /// identity, a missing MLP skips the second residual step.
 /// JSON: `{"attn": …, "mlp": …, "ln_1": …, "ln_2": …}`.
-public struct TransformerBlock: OperationModel, Equatable {
+public struct TransformerBlock: OperationModel, ParameterModule, Equatable {
     /// The attention sub-layer.
-    public var attn: CausalSelfAttention
+    public private(set) var attn: CausalSelfAttention
     /// The feed-forward sub-layer, if any.
-    public var mlp: MLP?
+    public private(set) var mlp: MLP?
     /// The layer norm before attention, if any.
-    public var ln1: LayerNorm?
+    public private(set) var ln1: LayerNorm?
     /// The layer norm before the MLP, if any.
-    public var ln2: LayerNorm?
+    public private(set) var ln2: LayerNorm?
 
     /// A block from its parts.
-    public init(attn: CausalSelfAttention, mlp: MLP? = nil, ln1: LayerNorm? = nil, ln2: LayerNorm? = nil) {
+    ///
+    /// - Throws: ``ModelError`` when a part does not fit the attention's width.
+    public init(attn: CausalSelfAttention, mlp: MLP? = nil, ln1: LayerNorm? = nil, ln2: LayerNorm? = nil) throws {
         self.attn = attn
         self.mlp = mlp
         self.ln1 = ln1
         self.ln2 = ln2
+        try validate()
+    }
+
+    package static var blank: TransformerBlock { try! TransformerBlock(attn: .blank) }
+
+    package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
+        try v.optional("ln_1", &ln1)
+        try v.part("attn", &attn, [:])
+        try v.optional("ln_2", &ln2)
+        try v.optional("mlp", &mlp)
     }
 
     /// The model width `d`.
     public var width: Int { attn.width }
 
-    public func callAsFunction(_ x: Matrix, backend: Backend) -> Matrix {
+    public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         precondition(x.cols == width, "TransformerBlock: input \(x.shapeDescription) does not fit width \(width)")
-        let cache = KVCache(layers: 1, width: width, heads: attn.nHead, capacity: x.rows)   // keys and values of these rows only
+        let cache = KVCache(layers: 1, width: width, heads: attn.nHead, capacity: x.rows, dtype: .of(S.self))   // these rows only
         var y = x                                                                        // [n, d]
         y.elements.withUnsafeMutableBufferPointer {
-            apply($0.baseAddress!, rows: x.rows, cache: cache.layer(0, of: Double.self), workspace: cache.workspace, backend: backend)
+            apply($0.baseAddress!, rows: x.rows, cache: cache.layer(0, of: S.self), workspace: cache.workspace, backend: backend)
         }
         return y                                                                         // [n, d]
     }
@@ -57,32 +69,6 @@ public struct TransformerBlock: OperationModel, Equatable {
         mlp.apply(h, rows: n, workspace: ws, into: update, backend: backend)            // [n, d] -> [n, d]
         recorder?.mlpUpdates.append(SublayerUpdate(TraceRecorder.matrix(update, rows: n, cols: d)))
         add(update, into: x, count: n * d)                                              // x += mlp(ln_2(x))
-    }
-
-    private enum CodingKeys: String, CodingKey { case attn, mlp, ln1 = "ln_1", ln2 = "ln_2" }
-
-    public init(from decoder: Decoder) throws {
-        try self.init(from: decoder, defaultHeads: 1)
-    }
-
-    /// Decodes, passing `defaultHeads` to the attention when it has no `n_head`.
-    init(from decoder: Decoder, defaultHeads: Int) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let attn = try CausalSelfAttention(from: c.superDecoder(forKey: .attn), defaultHeads: defaultHeads)
-        self.init(attn: attn,
-                  mlp: try c.decodeIfPresent(MLP.self, forKey: .mlp),
-                  ln1: try c.decodeIfPresent(LayerNorm.self, forKey: .ln1),
-                  ln2: try c.decodeIfPresent(LayerNorm.self, forKey: .ln2))
-        let d = attn.width
-        for (key, norm) in [(CodingKeys.ln1, ln1), (.ln2, ln2)] {
-            if let norm, norm.width != d {
-                throw ModelError.shapeMismatch(field: fieldPath(c.codingPath, key) + ".g", expected: "[\(d)]", found: "[\(norm.width)]")
-            }
-        }
-        if let mlp, mlp.cFc.inputSize != d {
-            throw ModelError.shapeMismatch(field: fieldPath(c.codingPath, CodingKeys.mlp) + ".c_fc.w",
-                                           expected: "[\(d), *]", found: mlp.cFc.w.shapeDescription)
-        }
     }
 }
 

@@ -1,0 +1,98 @@
+import Foundation
+import LinearAlgebra
+
+/// One tensor of a model, under the name a Hugging Face GPT-2 checkpoint gives it.
+public struct Parameter: Sendable, Equatable {
+    /// The checkpoint name, e.g. `h.0.attn.c_attn.weight`.
+    public let name: String
+    /// `[rows, cols]` for a matrix, `[n]` for a bias or a layer norm's gain or bias.
+    public let shape: [Int]
+    /// How the elements are kept: a matrix's ``LinearAlgebra/WeightMatrix/precision``;
+    /// vectors are always `.double`.
+    public let storage: WeightMatrix.Precision
+    /// The bytes the elements occupy as stored.
+    public let byteCount: Int
+
+    /// The number of elements.
+    public var count: Int { shape.reduce(1, *) }
+}
+
+// A GPT declares its parameters as its operations do (see `ParameterModule`).
+// JSON, in picoGPT's layout (see the hand-set model): `{"config": {…}, "wte": [[…]],
+// "wpe": [[…]], "blocks": [ … ], "ln_f": {…}, "vocabulary": […]}`; `ln_f` and
+// `vocabulary` are optional. In a checkpoint: `wte.weight`, `wpe.weight`, `h.{i}.…`, `ln_f.…`.
+extension GPT: Codable, ParameterModule {
+    package static var blank: GPT {
+        try! GPT(config: GPTConfig(nCtx: 1, nVocab: 1, nEmbd: 1), wte: WeightMatrix(.zeros(rows: 1, cols: 1)),
+                 wpe: WeightMatrix(.zeros(rows: 1, cols: 1)), blocks: [.blank])
+    }
+
+    package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
+        try v.config("config", &config)
+        try v.weight(ParameterKey("wte", checkpoint: "wte.weight"), &wte, .vocab, .embd, embedding: true)
+        try v.weight(ParameterKey("wpe", checkpoint: "wpe.weight"), &wpe, .ctx, .embd, embedding: true)
+        try v.list(ParameterKey("blocks", checkpoint: "h"), &blocks, .layers)
+        try v.optional("ln_f", &lnF)
+        try v.names("vocabulary", &vocabulary, .vocab)
+    }
+
+    /// Decodes a model from JSON data, with errors that name the field.
+    public init(json data: Data) throws {
+        do {
+            self = try JSONDecoder().decode(GPT.self, from: data)
+        } catch let error as DecodingError {
+            throw ModelError(error)
+        }
+    }
+
+    /// Every parameter, embeddings first, then each block's, then the final
+    /// layer norm's; only the parts this model has (the hand-set model has no
+    /// layer norms or MLP).
+    public var parameters: [Parameter] {
+        var list: [Parameter] = [], copy = self
+        try? copy.walk(.read) { site, w in
+            list.append(Parameter(name: site.name, shape: [w.rows, w.cols], storage: w.precision, byteCount: w.byteCount))
+        } vector: { site, v in
+            list.append(Parameter(name: site.name, shape: [v.cols], storage: .double, byteCount: 8 * v.cols))
+        }
+        return list
+    }
+
+    /// The number of parameters (embeddings, weights, biases, gains).
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// The bytes the parameters occupy as stored.
+    public var byteCount: Int { parameters.reduce(0) { $0 + $1.byteCount } }
+
+    /// The same model with every weight matrix kept in `precision` (see
+    /// ``LinearAlgebra/WeightMatrix/Precision``): `.double`, `.float32` where
+    /// lossless, or `.both`. With `.both`, the embeddings are kept as `Float`
+    /// alone: they serve row lookups and the one-row logits product, never a GEMM
+    /// that would want `Double`.
+    public func storingWeights(_ precision: WeightMatrix.Precision) -> GPT {
+        mappingWeights { w, isEmbedding in w.stored(as: isEmbedding ? GPT.embeddingPrecision(precision) : precision) }
+    }
+
+    /// The same model computing in `dtype`. To ``DType/float32`` every weight
+    /// matrix keeps only `Float`s (a `Double` copy is dropped, `Double`s that
+    /// are not exactly `Float`s are rounded); to ``DType/float64`` the weights
+    /// stay as they are (`Float`s are widened as they are read).
+    public func converted(to dtype: DType) -> GPT {
+        var model = dtype == .float32 ? mappingWeights { w, _ in w.roundedToFloat() } : self
+        model.dtype = dtype
+        return model
+    }
+
+    /// The same model with `transform` applied to every weight matrix, told
+    /// whether it is an embedding.
+    private func mappingWeights(_ transform: @escaping (WeightMatrix, _ isEmbedding: Bool) -> WeightMatrix) -> GPT {
+        var copy = self
+        try? copy.walk(.read) { site, w in w = transform(w, site.embedding) }
+        return copy
+    }
+
+    /// How embeddings are kept in a model whose matrices are in `precision`.
+    static func embeddingPrecision(_ precision: WeightMatrix.Precision) -> WeightMatrix.Precision {
+        precision == .both ? .float32 : precision
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import LinearAlgebra
+
+// Every parameter module is Codable through its declaration: JSON in picoGPT's
+// layout (`{"w": [[…]], "b": […]}`, `{"g": […], "b": […], "eps": 1e-5}`, …),
+// weights as `Double`, validated after decoding.
+
+extension ParameterModule {
+    /// Decodes the declared fields, then validates them (see ``validate(field:)``).
+    public init(from decoder: Decoder) throws {
+        var visitor = JSONDecodingVisitor(container: try decoder.container(keyedBy: AnyKey.self), dims: Dims())
+        self = .blank
+        try visit(&visitor)
+        try validate(field: decoder.codingPath.isEmpty ? "" : fieldPath(decoder.codingPath))
+    }
+
+    /// Encodes the declared fields.
+    public func encode(to encoder: Encoder) throws {
+        var visitor = JSONEncodingVisitor(container: encoder.container(keyedBy: AnyKey.self))
+        var copy = self
+        try copy.visit(&visitor)
+    }
+}
+
+/// Any JSON object key.
+struct AnyKey: CodingKey {
+    let stringValue: String
+    init(_ string: String) { stringValue = string }
+    init(stringValue: String) { self.init(stringValue) }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+}
+
+/// Reads a module's declared fields from a JSON object.
+struct JSONDecodingVisitor: ParameterVisitor {
+    let container: KeyedDecodingContainer<AnyKey>
+    /// Bound by a model's config: the defaults of `n_head` and `eps`.
+    var dims: Dims
+
+    func weight(_ key: ParameterKey, _ w: inout WeightMatrix, _ rows: Dim, _ cols: Dim, embedding: Bool) throws {
+        w = WeightMatrix(try container.decode(Matrix.self, forKey: AnyKey(key.json)))
+    }
+
+    func vector(_ key: ParameterKey, _ v: inout Matrix, _ count: Dim) throws {
+        v = Matrix(row: try container.decode([Double].self, forKey: AnyKey(key.json)))
+    }
+
+    func count(_ key: String, _ value: inout Int, _ symbol: Dim.Symbol) throws {
+        value = try container.decodeIfPresent(Int.self, forKey: AnyKey(key)) ?? dims[symbol] ?? 1
+    }
+
+    func epsilon(_ key: String, _ value: inout Double) throws {
+        value = try container.decodeIfPresent(Double.self, forKey: AnyKey(key)) ?? dims.epsilon ?? 1e-5
+    }
+
+    func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) {}
+
+    func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
+        var visitor = JSONDecodingVisitor(container: try container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)), dims: dims)
+        part = .blank
+        try part.visit(&visitor)
+    }
+
+    func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
+        guard container.contains(AnyKey(key.json)), try !container.decodeNil(forKey: AnyKey(key.json)) else { return part = nil }
+        var present = M.blank
+        try self.part(key, &present, [:])
+        part = present
+    }
+
+    func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws {
+        var list = try container.nestedUnkeyedContainer(forKey: AnyKey(key.json))
+        parts = []
+        while !list.isAtEnd {
+            if let limit = dims[count], parts.count >= limit {       // refused before a hostile file's millionth block is read
+                throw ModelError.invalidValue(field: fieldPath(container.codingPath, AnyKey(key.json)),
+                                              reason: "config.\(count.symbol.rawValue) is \(limit), found more \(key.json)")
+            }
+            var visitor = JSONDecodingVisitor(container: try list.nestedContainer(keyedBy: AnyKey.self), dims: dims)
+            var part = M.blank
+            try part.visit(&visitor)
+            parts.append(part)
+        }
+    }
+
+    mutating func config(_ key: String, _ config: inout GPTConfig) throws {
+        config = try container.decode(GPTConfig.self, forKey: AnyKey(key))
+        dims = Dims(config)
+    }
+
+    func names(_ key: String, _ names: inout [String]?, _ count: Dim) throws {
+        names = try container.decodeIfPresent([String].self, forKey: AnyKey(key))
+    }
+}
+
+/// Writes a module's declared fields as a JSON object.
+struct JSONEncodingVisitor: ParameterVisitor {
+    var container: KeyedEncodingContainer<AnyKey>
+
+    mutating func weight(_ key: ParameterKey, _ w: inout WeightMatrix, _ rows: Dim, _ cols: Dim, embedding: Bool) throws {
+        try container.encode(w.matrix, forKey: AnyKey(key.json))
+    }
+
+    mutating func vector(_ key: ParameterKey, _ v: inout Matrix, _ count: Dim) throws {
+        try container.encode(v.elements, forKey: AnyKey(key.json))
+    }
+
+    mutating func count(_ key: String, _ value: inout Int, _ symbol: Dim.Symbol) throws {
+        try container.encode(value, forKey: AnyKey(key))
+    }
+
+    mutating func epsilon(_ key: String, _ value: inout Double) throws {
+        try container.encode(value, forKey: AnyKey(key))
+    }
+
+    func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) {}
+
+    mutating func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
+        var visitor = JSONEncodingVisitor(container: container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)))
+        try part.visit(&visitor)
+    }
+
+    mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
+        if part != nil { try self.part(key, &part!, [:]) }
+    }
+
+    mutating func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws {
+        var list = container.nestedUnkeyedContainer(forKey: AnyKey(key.json))
+        for i in parts.indices {
+            var visitor = JSONEncodingVisitor(container: list.nestedContainer(keyedBy: AnyKey.self))
+            try parts[i].visit(&visitor)
+        }
+    }
+
+    mutating func config(_ key: String, _ config: inout GPTConfig) throws {
+        try container.encode(config, forKey: AnyKey(key))
+    }
+
+    mutating func names(_ key: String, _ names: inout [String]?, _ count: Dim) throws {
+        try container.encodeIfPresent(names, forKey: AnyKey(key))
+    }
+}

@@ -1,0 +1,109 @@
+import LinearAlgebra
+
+/// A part of a model that owns parameters. It declares each parameter once,
+/// in ``visit(_:)``: its names (picoGPT's JSON key and the Hugging Face
+/// checkpoint key), its shape rule in the model's dimensions, whether it may
+/// be absent. JSON coding, validation, checkpoint loading and saving, the
+/// parameter listing and storage conversions are visitors walking that one
+/// declaration (``ParameterWalk``, ``JSONDecodingVisitor``, ``JSONEncodingVisitor``).
+///
+/// A new operation is one file: its fields, its `visit`, and its `apply`.
+package protocol ParameterModule: Sendable {
+    /// The smallest valid instance (1 × 1 weights), for a visitor to fill.
+    static var blank: Self { get }
+    /// Declares every parameter, setting and part, in order, to `visitor`.
+    mutating func visit<V: ParameterVisitor>(_ visitor: inout V) throws
+}
+
+/// What a ``ParameterModule`` declares its parameters to: each method is one
+/// kind of declaration, and each visitor does its one job with it.
+package protocol ParameterVisitor {
+    /// A weight matrix of shape `[rows, cols]`; `embedding` for a lookup table (`wte`, `wpe`).
+    mutating func weight(_ key: ParameterKey, _ w: inout WeightMatrix, _ rows: Dim, _ cols: Dim, embedding: Bool) throws
+    /// A vector of `count` numbers, held as a `[1, count]` row.
+    mutating func vector(_ key: ParameterKey, _ v: inout Matrix, _ count: Dim) throws
+    /// An integer setting that is one of the model's dimensions (`n_head`): the
+    /// config's in a model, 1 when absent on its own.
+    mutating func count(_ key: String, _ value: inout Int, _ symbol: Dim.Symbol) throws
+    /// A layer norm's epsilon: the config's in a model, 1e-5 when absent on its own; in (0, 1].
+    mutating func epsilon(_ key: String, _ value: inout Double) throws
+    /// A rule between settings and shapes, checked when validating (`reason` says what is wrong).
+    mutating func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) throws
+    /// A part whose shape symbols are renamed (`[.input: .embd, .output: .embd * 3]`).
+    mutating func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws
+    /// A part a model may lack (a missing layer norm is the identity).
+    mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws
+    /// `count` parts in a row (a model's blocks).
+    mutating func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws
+    /// A model's configuration, which binds every dimension.
+    mutating func config(_ key: String, _ config: inout GPTConfig) throws
+    /// Optional token names, one per token of the vocabulary.
+    mutating func names(_ key: String, _ names: inout [String]?, _ count: Dim) throws
+}
+
+/// A name in JSON (picoGPT's layout) and in a Hugging Face checkpoint.
+package struct ParameterKey: ExpressibleByStringLiteral, Sendable {
+    let json: String, checkpoint: String
+
+    init(_ json: String, checkpoint: String? = nil) {
+        self.json = json
+        self.checkpoint = checkpoint ?? json
+    }
+
+    package init(stringLiteral json: String) { self.init(json) }
+}
+
+/// A size in a shape rule: `factor ×` one of the model's dimensions (`.embd * 3`).
+package struct Dim: Sendable, Equatable {
+    /// The dimensions a shape rule names. A model binds them from its config; an
+    /// operation on its own binds each from the first tensor that uses it.
+    package enum Symbol: String, Sendable {
+        case embd = "n_embd", hidden = "n_inner", vocab = "n_vocab", ctx = "n_ctx", heads = "n_head", layers = "n_layer"
+        /// A linear map's sizes, which the operation holding it renames.
+        case input, output
+    }
+    let symbol: Symbol, factor: Int
+
+    static let embd = Dim(symbol: .embd, factor: 1), hidden = Dim(symbol: .hidden, factor: 1)
+    static let vocab = Dim(symbol: .vocab, factor: 1), ctx = Dim(symbol: .ctx, factor: 1)
+    static let layers = Dim(symbol: .layers, factor: 1)
+    static let input = Dim(symbol: .input, factor: 1), output = Dim(symbol: .output, factor: 1)
+
+    static func * (d: Dim, k: Int) -> Dim { Dim(symbol: d.symbol, factor: d.factor * k) }
+
+    /// This dimension with `rename` applied.
+    func renamed(_ rename: [Symbol: Dim]) -> Dim { rename[symbol].map { $0 * factor } ?? self }
+}
+
+/// The sizes of the dimensions bound so far, and the config's epsilon.
+package struct Dims: Sendable {
+    private var sizes: [Dim.Symbol: Int] = [:]
+    /// The config's layer-norm epsilon, inside a model.
+    var epsilon: Double?
+
+    /// Every dimension of `config`.
+    init(_ config: GPTConfig? = nil) {
+        guard let config else { return }
+        sizes = [.embd: config.nEmbd, .hidden: config.hiddenSize, .vocab: config.nVocab, .ctx: config.nCtx,
+                 .heads: config.nHead, .layers: config.nLayer]
+        epsilon = config.layerNormEpsilon
+    }
+
+    /// The size of `d`, if its symbol is bound.
+    subscript(d: Dim) -> Int? { sizes[d.symbol].map { $0 * d.factor } }
+    /// The size of `symbol`, if bound.
+    subscript(symbol: Dim.Symbol) -> Int? { sizes[symbol] }
+
+    /// Whether `found` is `d`'s size; an unbound symbol is bound to fit it when it can.
+    mutating func fit(_ d: Dim, _ found: Int) -> Bool {
+        if let size = self[d] { return size == found }
+        guard found > 0, found % d.factor == 0 else { return false }
+        sizes[d.symbol] = found / d.factor
+        return true
+    }
+
+    /// A shape rule as numbers, `*` where a symbol is unbound: `[64, 192]`.
+    func describe(_ shape: [Dim]) -> String {
+        "[" + shape.map { self[$0].map(String.init) ?? "*" }.joined(separator: ", ") + "]"
+    }
+}
