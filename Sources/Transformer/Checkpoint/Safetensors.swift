@@ -351,7 +351,7 @@ public struct SafetensorsFile {
 
 /// `value` as bfloat16 bits: the upper half of its `Float`, rounded to nearest
 /// even (NaN stays a NaN).
-func bfloat16Bits(_ value: Double) -> UInt16 {
+package func bfloat16Bits(_ value: Double) -> UInt16 {
     let bits = Float(value).bitPattern
     if Float(value).isNaN { return UInt16(bits >> 16) | 0x40 }
     return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
