@@ -32,10 +32,12 @@ let package = Package(
         ),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
         .target(name: "SwiftAttention", dependencies: ["LinearAlgebra", "Transformer"]),
+        // What the executables share: the JSON writer, the re-run with better OpenBLAS kernels.
+        .target(name: "CommandSupport", dependencies: ["SwiftAttention"]),
         .executableTarget(
             name: "gpt",
             dependencies: [
-                "SwiftAttention",
+                "SwiftAttention", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "SwiftAttention", "COpenBLAS",
+                "SwiftAttention", "COpenBLAS", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/Bench"

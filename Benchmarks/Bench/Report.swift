@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// Renders rows as aligned text tables, one per suite.
@@ -34,23 +35,19 @@ func seconds(_ s: Double) -> String {
     return String(format: "%.3f s", s)
 }
 
-/// Rows as a JSON array of objects.
+/// Rows as a JSON array of objects, one per line.
 func jsonReport(_ rows: [Row]) -> String {
-    func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
-    func string(_ s: String) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: s, options: .fragmentsAllowed), as: UTF8.self)
-    }
     let objects = rows.map { r -> String in
-        var fields = [
-            "\"suite\":\(string(r.suite))", "\"name\":\(string(r.name))", "\"backend\":\(string(r.backend))",
-            "\"threads\":\(r.threads)", "\"shape\":\(string(r.shape))",
-            "\"median_seconds\":\(number(r.median))", "\"min_seconds\":\(number(r.min))",
+        var fields: [(String, JSON)] = [
+            ("suite", .string(r.suite)), ("name", .string(r.name)), ("backend", .string(r.backend)),
+            ("threads", .int(r.threads)), ("shape", .string(r.shape)),
+            ("median_seconds", .number(r.median)), ("min_seconds", .number(r.min)),
         ]
-        if let g = r.gflops { fields.append("\"gflops\":\(number(g))") }
-        if let b = r.gbytesPerSecond { fields.append("\"gbytes_per_second\":\(number(b))") }
-        if let t = r.tokensPerSecond { fields.append("\"tokens_per_second\":\(number(t))") }
-        if !r.notes.isEmpty { fields.append("\"notes\":\(string(r.notes.joined(separator: "; ")))") }
-        return "{" + fields.joined(separator: ",") + "}"
+        if let g = r.gflops { fields.append(("gflops", .number(g))) }
+        if let b = r.gbytesPerSecond { fields.append(("gbytes_per_second", .number(b))) }
+        if let t = r.tokensPerSecond { fields.append(("tokens_per_second", .number(t))) }
+        if !r.notes.isEmpty { fields.append(("notes", .string(r.notes.joined(separator: "; ")))) }
+        return JSON.object(fields).text
     }
     return "[\n" + objects.joined(separator: ",\n") + "\n]"
 }

@@ -1,3 +1,4 @@
+import CommandSupport
 import COpenBLAS
 import Foundation
 import SwiftAttention
@@ -47,7 +48,7 @@ func gemmSuite<S: MatrixScalar>(_ ctx: Context, _: S.Type) -> [Row] {
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let label = "[\(m), \(k)]·[\(shape.transposeB ? "\(n), \(k)]ᵀ" : "\(k), \(n)]")"
         for t in ctx.threadCounts {
-            LinearAlgebra.threadCount = t
+            try? LinearAlgebra.setThreadCount(t)   // in range: main checked --threads
             progress("\(suite) \(shape.name) \(label) threads \(t)")
             let peak = nominalPeakGFLOPS(threads: t).map { S.self == Float.self ? 2 * $0 : $0 }
             func row(_ backend: String, _ time: (median: Double, min: Double)) -> Row {
@@ -170,7 +171,7 @@ func gemvShapes(_ scale: Scale) -> [(String, Int, Int, Bool)] {
 func sgemvSuite(_ ctx: Context) -> [Row] {
     var rows: [Row] = []
     for t in ctx.threadCounts {
-        LinearAlgebra.threadCount = t
+        try? LinearAlgebra.setThreadCount(t)   // in range: main checked --threads
         let read = memoryReadRow(ctx, suite: "sgemv", threads: t)
         rows.append(read)
         for (name, r, c, transposed) in gemvShapes(ctx.scale) {
@@ -213,7 +214,7 @@ func sgemvSuite(_ ctx: Context) -> [Row] {
 func gemvSuite(_ ctx: Context) -> [Row] {
     var rows: [Row] = []
     for t in ctx.threadCounts {
-        LinearAlgebra.threadCount = t
+        try? LinearAlgebra.setThreadCount(t)   // in range: main checked --threads
         let read = memoryReadRow(ctx, suite: "gemv", threads: t)
         rows.append(read)
         let bandwidth = read.gbytesPerSecond!
@@ -264,7 +265,7 @@ func opsSuite(_ ctx: Context) -> [Row] {
         ("attention", attention, { Matrix.random(rows: $0, cols: d, seed: 10) }),
     ]
     for t in ctx.threadCounts {
-        LinearAlgebra.threadCount = t
+        try? LinearAlgebra.setThreadCount(t)   // in range: main checked --threads
         for (name, op, input) in ops {
             for n in lengths {
                 let x = input(n)
@@ -317,7 +318,7 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
         return [String(format: "%.2f× f64-both", rates[me] / rates[base])]
     }
     for t in ctx.threadCounts {
-        LinearAlgebra.threadCount = t
+        try? LinearAlgebra.setThreadCount(t)   // in range: main checked --threads
         for n in lengths {
             progress("model prefill n_seq \(n), \(variants.map(label).joined(separator: ", ")) interleaved, threads \(t)")
             let tokens = (0..<n).map { ($0 * 7919) % config.nVocab }

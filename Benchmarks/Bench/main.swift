@@ -1,3 +1,4 @@
+import CommandSupport
 import ArgumentParser
 import Foundation
 import SwiftAttention
@@ -41,7 +42,9 @@ struct Bench: ParsableCommand {
             throw ValidationError("unknown suite '\(bad)'; choose from \(known.joined(separator: ", "))")
         }
         let threadCounts = try threads.split(separator: ",").map { part -> Int in
-            guard let n = Int(part), n >= 1 else { throw ValidationError("--threads: '\(part)' is not a positive integer") }
+            guard let n = Int(part), (1...LinearAlgebra.maxThreadCount).contains(n) else {
+                throw ValidationError("--threads: '\(part)' is not an integer in 1…\(LinearAlgebra.maxThreadCount)")
+            }
             return n
         }
         let backendList = try backends.split(separator: ",").map { part -> Backend in
@@ -71,5 +74,5 @@ struct Bench: ParsableCommand {
 let allSuites = ["gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"]
 
 // OpenBLAS picked its generic kernels for a CPU it does not know: run again with better ones.
-OpenBLASKernels.rerunWithSuggestedKernels()
+rerunWithSuggestedKernels()
 Bench.main()

@@ -1,3 +1,4 @@
+import CommandSupport
 import ArgumentParser
 import Foundation
 import SwiftAttention
@@ -20,9 +21,9 @@ struct GPTCommand: ParsableCommand {
     /// Parses and runs, turning every error into one line on stderr and its
     /// exit code (help and `--version` still print in full). First, when
     /// OpenBLAS fell back to kernels without AVX on this CPU, re-runs itself with
-    /// better ones (see ``OpenBLASKernels/rerunWithSuggestedKernels()``).
+    /// better ones (see ``rerunWithSuggestedKernels()``).
     static func main() {
-        OpenBLASKernels.rerunWithSuggestedKernels()
+        rerunWithSuggestedKernels()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -88,7 +89,7 @@ struct RunOptions: ParsableArguments {
 
     /// Applies the thread setting.
     func apply() {
-        if let threads { LinearAlgebra.threadCount = threads }
+        if let threads { try? LinearAlgebra.setThreadCount(threads) }   // validate() checked the range
     }
 }
 

@@ -1,3 +1,4 @@
+import CommandSupport
 import ArgumentParser
 import Foundation
 import SwiftAttention
@@ -66,10 +67,7 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("wrote \(html) (\(page.utf8.count / 1000) kB)\n".utf8))
         }
         if options.json {
-            let encoder = JSONEncoder()
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            FileHandle.standardOutput.write(try encoder.encode(trace))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            print(try JSON.encoded(trace))
         } else if html == nil {
             print(summary(trace, labels: labels, tokenizer: tokenizer))
         }
@@ -104,7 +102,7 @@ struct InspectCommand: ParsableCommand {
         for (l, heads) in trace.attention.enumerated() {
             let focus = heads.enumerated().map { h, pattern -> String in
                 let row = pattern.weights[row: n - 1]
-                let k = row.indices.max { row[$0] < row[$1] }!
+                let k = Ranking.argmax(row)
                 return "h\(h)→\(k):\(labels[k]) \(String(format: "%.2f", row[k]))"
             }
             let lens = trace.logitLens[l].top.map { $0.first.map { tokenLabel($0.token, tokenizer) } ?? "" }

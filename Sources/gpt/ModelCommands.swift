@@ -1,3 +1,4 @@
+import CommandSupport
 import ArgumentParser
 import Foundation
 import SwiftAttention
@@ -189,7 +190,7 @@ struct LogitsCommand: ParsableCommand {
         }
         let rows = (0..<logits.rows).map { i -> [String] in
             let row = logits[row: i]
-            let best = row.indices.sorted { row[$0] > row[$1] }.prefix(k)
+            let best = Ranking.top(k, of: row)
             return [String(i), label(ids[i]), best.map { "\(label($0)):\(String(format: "%.4f", row[$0]))" }.joined(separator: " ")]
         }
         print(Table(header: ["pos", "token", "top \(k) next (token:logit)"], rows: rows).text)

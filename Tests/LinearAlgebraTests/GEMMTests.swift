@@ -69,14 +69,14 @@ struct GEMMTests {
     }
 
     @Test("thread counts 1 and 2 give the same products")
-    func threads() {
+    func threads() throws {
         let saved = LinearAlgebra.threadCount
-        defer { LinearAlgebra.threadCount = saved }
+        defer { try? LinearAlgebra.setThreadCount(saved) }
         let a = Matrix.random(rows: 130, cols: 150, seed: 5), b = Matrix.random(rows: 150, cols: 170, seed: 6)
         let x = Matrix.random(rows: 1, cols: 150, seed: 7)
         var out: [Matrix] = []
         for t in [1, 2] {
-            LinearAlgebra.threadCount = t
+            try LinearAlgebra.setThreadCount(t)
             #expect(LinearAlgebra.threadCount == t)
             for backend in Backend.allCases {
                 out.append(a.matmul(b, backend: backend))
@@ -87,7 +87,6 @@ struct GEMMTests {
             expectClose(out[i], out[0])
             expectClose(out[i + 1], out[1])
         }
-        LinearAlgebra.threadCount = 0
-        #expect(LinearAlgebra.threadCount == 1)
+        #expect(throws: LinearAlgebraError.self) { try LinearAlgebra.setThreadCount(0) }
     }
 }

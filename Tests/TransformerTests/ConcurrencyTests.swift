@@ -36,7 +36,7 @@ struct ConcurrencyTests {
     /// `mutate` running on another thread meanwhile.
     func runConcurrently(while mutate: @escaping @Sendable (Int) -> Void) throws -> (serial: [[[Double]]], concurrent: [[[Double]]]) {
         let saved = (Backend.default, LinearAlgebra.threadCount)
-        defer { Backend.default = saved.0; LinearAlgebra.threadCount = saved.1 }
+        defer { Backend.default = saved.0; try? LinearAlgebra.setThreadCount(saved.1) }
         let serial = try jobs.map { try logitTrace(wideModel, $0.prompt, backend: $0.backend) }
         let done = Atomic<Bool>(false)
         let mutator = Thread {
@@ -69,7 +69,7 @@ struct ConcurrencyTests {
     @Test func settingsFlippedMeanwhile() throws {
         let (serial, concurrent) = try runConcurrently { i in
             Backend.default = i % 2 == 0 ? .swift : .blas
-            LinearAlgebra.threadCount = 1 + i % 3
+            try! LinearAlgebra.setThreadCount(1 + i % 3)
         }
         for j in jobs.indices {
             if jobs[j].backend == .swift {
@@ -90,11 +90,11 @@ struct ConcurrencyTests {
     @Test(arguments: [75, 49])
     func swiftResultsIndependentOfTheThreadCount(promptLength: Int) throws {
         let saved = LinearAlgebra.threadCount
-        defer { LinearAlgebra.threadCount = saved }
+        defer { try? LinearAlgebra.setThreadCount(saved) }
         let prompt = (0..<promptLength).map { ($0 * 31 + 3) % 300 }
         var traces: [[[Double]]] = []
         for t in [1, 2, 3, 4] {
-            LinearAlgebra.threadCount = t
+            try LinearAlgebra.setThreadCount(t)
             traces.append(try logitTrace(wideModel, prompt, backend: .swift))
         }
         let same = traces.allSatisfy { $0 == traces[0] }
@@ -105,11 +105,11 @@ struct ConcurrencyTests {
     /// (the last numbers of a range once went through a scalar `exp`).
     @Test func geluIndependentOfTheThreadCount() {
         let saved = LinearAlgebra.threadCount
-        defer { LinearAlgebra.threadCount = saved }
+        defer { try? LinearAlgebra.setThreadCount(saved) }
         var g = SeededGenerator(seed: 5)
         let input = (0..<50_177).map { _ in 8 * g.nextUnit() - 4 }
         func gelu<S: MatrixScalar>(_: S.Type, threads: Int) -> [S] {
-            LinearAlgebra.threadCount = threads
+            try! LinearAlgebra.setThreadCount(threads)
             var x = input.map { S($0) }
             x.withUnsafeMutableBufferPointer { GELU.apply($0.baseAddress!, count: $0.count) }
             return x
@@ -123,13 +123,17 @@ struct ConcurrencyTests {
         }
     }
 
-    /// Out-of-range thread counts are clamped, never passed on (OpenBLAS takes an Int32).
-    @Test func threadCountIsClamped() {
+    /// Out-of-range thread counts are refused, never passed on (OpenBLAS takes an Int32).
+    @Test func threadCountIsChecked() throws {
         let saved = LinearAlgebra.threadCount
-        defer { LinearAlgebra.threadCount = saved }
-        for (asked, stored) in [(1 << 31, LinearAlgebra.maxThreadCount), (Int.max, LinearAlgebra.maxThreadCount), (0, 1), (-5, 1), (2, 2)] {
-            LinearAlgebra.threadCount = asked
-            #expect(LinearAlgebra.threadCount == stored, "\(asked)")
+        defer { try? LinearAlgebra.setThreadCount(saved) }
+        for asked in [1 << 31, Int.max, LinearAlgebra.maxThreadCount + 1, 0, -5] {
+            #expect(throws: LinearAlgebraError.threadCountOutOfRange(asked, maximum: LinearAlgebra.maxThreadCount)) {
+                try LinearAlgebra.setThreadCount(asked)
+            }
+            #expect(LinearAlgebra.threadCount == saved, "\(asked)")
         }
+        try LinearAlgebra.setThreadCount(2)
+        #expect(LinearAlgebra.threadCount == 2)
     }
 }

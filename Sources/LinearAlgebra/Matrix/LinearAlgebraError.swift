@@ -12,6 +12,8 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
     case notFinite
     /// The right-hand side has a different number of rows than the matrix.
     case shapeMismatch(matrix: String, rightHandSide: String)
+    /// A thread count outside `1…maximum`.
+    case threadCountOutOfRange(Int, maximum: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
             return "matrix is singular to working precision (reciprocal condition estimate \(rcond), below 2.2e-16)"
         case .notFinite: return "matrix holds a NaN or infinite element"
         case let .shapeMismatch(m, b): return "right-hand side \(b) does not match matrix \(m)"
+        case let .threadCountOutOfRange(n, maximum): return "thread count \(n) is outside 1…\(maximum)"
         }
     }
 }

@@ -14,7 +14,7 @@ extension DenseMatrix {
 
     /// Combines two same-shaped matrices element by element.
     @inlinable
-    public func zipMap(_ other: DenseMatrix, _ op: String = "elementwise",
+    package func zipMap(_ other: DenseMatrix, _ op: String = "elementwise",
                        _ combine: (Scalar, Scalar) -> Scalar) -> DenseMatrix {
         precondition(rows == other.rows && cols == other.cols,
                      "\(op): shapes differ: \(shapeDescription) vs \(other.shapeDescription)")
@@ -61,16 +61,16 @@ extension DenseMatrix {
     public static prefix func - (m: DenseMatrix) -> DenseMatrix { m.map { -$0 } }
 
     /// `e^x` for every element.
-    public func exp() -> DenseMatrix { map { Scalar.exp($0) } }
+    package func exp() -> DenseMatrix { map { Scalar.exp($0) } }
     /// `tanh(x)` for every element.
-    public func tanh() -> DenseMatrix { map { Scalar.tanh($0) } }
+    package func tanh() -> DenseMatrix { map { Scalar.tanh($0) } }
     /// The square root of every element.
-    public func sqrt() -> DenseMatrix { map { $0.squareRoot() } }
+    package func sqrt() -> DenseMatrix { map { $0.squareRoot() } }
 
     /// Applies `combine(element, vector[column])` to every element: the vector
     /// (`1 × cols`, or a plain array of `cols` values) is broadcast down the rows.
     @inlinable
-    public func broadcastingRow(_ vector: [Scalar], _ op: String = "row broadcast",
+    package func broadcastingRow(_ vector: [Scalar], _ op: String = "row broadcast",
                                 _ combine: (Scalar, Scalar) -> Scalar) -> DenseMatrix {
         precondition(vector.count == cols,
                      "\(op): row vector [1, \(vector.count)] does not fit \(shapeDescription)")
@@ -89,7 +89,7 @@ extension DenseMatrix {
     /// Applies `combine(element, vector[row])` to every element: the column
     /// vector (`rows × 1`) is broadcast across the columns.
     @inlinable
-    public func broadcastingColumn(_ vector: DenseMatrix, _ op: String = "column broadcast",
+    package func broadcastingColumn(_ vector: DenseMatrix, _ op: String = "column broadcast",
                                    _ combine: (Scalar, Scalar) -> Scalar) -> DenseMatrix {
         precondition(vector.cols == 1 && vector.rows == rows,
                      "\(op): column vector \(vector.shapeDescription) does not fit \(shapeDescription)")
@@ -106,20 +106,20 @@ extension DenseMatrix {
     }
 
     /// Adds a row vector (`1 × cols`) to every row: `x + b` for a bias `b`.
-    public func addingRow(_ vector: DenseMatrix) -> DenseMatrix {
+    package func addingRow(_ vector: DenseMatrix) -> DenseMatrix {
         precondition(vector.rows == 1, "addingRow: \(vector.shapeDescription) is not a row vector for \(shapeDescription)")
         return broadcastingRow(vector.elements, "addingRow", +)
     }
 
     /// Multiplies every row elementwise by a row vector (`1 × cols`): a gain.
-    public func multiplyingRows(by vector: DenseMatrix) -> DenseMatrix {
+    package func multiplyingRows(by vector: DenseMatrix) -> DenseMatrix {
         precondition(vector.rows == 1, "multiplyingRows: \(vector.shapeDescription) is not a row vector for \(shapeDescription)")
         return broadcastingRow(vector.elements, "multiplyingRows", *)
     }
 
     /// Subtracts `column[r]` from every element of row `r` (`column` is `rows × 1`).
-    public func subtractingColumn(_ column: DenseMatrix) -> DenseMatrix { broadcastingColumn(column, "subtractingColumn", -) }
+    package func subtractingColumn(_ column: DenseMatrix) -> DenseMatrix { broadcastingColumn(column, "subtractingColumn", -) }
 
     /// Divides every element of row `r` by `column[r]` (`column` is `rows × 1`).
-    public func dividingColumn(_ column: DenseMatrix) -> DenseMatrix { broadcastingColumn(column, "dividingColumn", /) }
+    package func dividingColumn(_ column: DenseMatrix) -> DenseMatrix { broadcastingColumn(column, "dividingColumn", /) }
 }

@@ -3,8 +3,7 @@
 
 extension DenseMatrix {
     /// Reduces every row with `body(row) -> value` into a `[rows, 1]` column.
-    @inlinable
-    public func reduceRows(_ body: (UnsafeBufferPointer<Scalar>) -> Scalar) -> DenseMatrix {
+    package func reduceRows(_ body: (UnsafeBufferPointer<Scalar>) -> Scalar) -> DenseMatrix {
         var out = [Scalar](repeating: 0, count: rows)
         elements.withUnsafeBufferPointer { e in
             for r in 0..<rows {
@@ -15,23 +14,23 @@ extension DenseMatrix {
     }
 
     /// The largest element of each row: `[rows, cols] -> [rows, 1]`. Requires `cols > 0`.
-    public func rowMax() -> DenseMatrix {
+    package func rowMax() -> DenseMatrix {
         precondition(cols > 0, "rowMax: no columns in \(shapeDescription)")
         return reduceRows { $0.max()! }
     }
 
     /// The sum of each row: `[rows, cols] -> [rows, 1]`.
-    public func rowSum() -> DenseMatrix { reduceRows { $0.reduce(0, +) } }
+    package func rowSum() -> DenseMatrix { reduceRows { $0.reduce(0, +) } }
 
     /// The mean of each row: `[rows, cols] -> [rows, 1]`. Requires `cols > 0`.
-    public func rowMean() -> DenseMatrix {
+    package func rowMean() -> DenseMatrix {
         precondition(cols > 0, "rowMean: no columns in \(shapeDescription)")
         return reduceRows { $0.reduce(0, +) / Scalar($0.count) }
     }
 
     /// The population variance of each row (divides by `cols`, as NumPy's
     /// `var` does): `[rows, cols] -> [rows, 1]`. Two-pass, for accuracy.
-    public func rowVariance() -> DenseMatrix {
+    package func rowVariance() -> DenseMatrix {
         precondition(cols > 0, "rowVariance: no columns in \(shapeDescription)")
         return reduceRows { row in
             let mean = row.reduce(0, +) / Scalar(row.count)
@@ -40,7 +39,7 @@ extension DenseMatrix {
     }
 
     /// The column index of each row's largest element (the first on ties).
-    public func rowArgmax() -> [Int] {
+    package func rowArgmax() -> [Int] {
         precondition(cols > 0, "rowArgmax: no columns in \(shapeDescription)")
         return (0..<rows).map { r in
             var best = 0

@@ -12,7 +12,7 @@ extension DenseMatrix {
     }
 
     /// The columns in `range`: `[rows, cols] -> [rows, range.count]`.
-    public func columns(_ range: Range<Int>) -> DenseMatrix {
+    package func columns(_ range: Range<Int>) -> DenseMatrix {
         precondition(range.lowerBound >= 0 && range.upperBound <= cols,
                      "columns: range \(range) out of shape \(shapeDescription)")
         var out = [Scalar]()
@@ -29,7 +29,7 @@ extension DenseMatrix {
     }
 
     /// Splits the columns into `parts` equal pieces: `[rows, p*w] -> p × [rows, w]`.
-    public func splitColumns(into parts: Int) -> [DenseMatrix] {
+    package func splitColumns(into parts: Int) -> [DenseMatrix] {
         precondition(parts > 0 && cols % parts == 0,
                      "splitColumns: \(shapeDescription) does not split into \(parts) equal parts")
         let w = cols / parts
@@ -37,7 +37,7 @@ extension DenseMatrix {
     }
 
     /// Concatenates matrices side by side: `[r, a], [r, b] -> [r, a + b]`.
-    public static func concatenatingColumns(_ parts: [DenseMatrix]) -> DenseMatrix {
+    package static func concatenatingColumns(_ parts: [DenseMatrix]) -> DenseMatrix {
         guard let first = parts.first else { return DenseMatrix.zeros(rows: 0, cols: 0) }
         for p in parts {
             precondition(p.rows == first.rows,
@@ -53,7 +53,7 @@ extension DenseMatrix {
     }
 
     /// Stacks matrices top to bottom: `[a, c], [b, c] -> [a + b, c]`.
-    public static func stackingRows(_ parts: [DenseMatrix]) -> DenseMatrix {
+    package static func stackingRows(_ parts: [DenseMatrix]) -> DenseMatrix {
         guard let first = parts.first else { return DenseMatrix.zeros(rows: 0, cols: 0) }
         for p in parts {
             precondition(p.cols == first.cols,

@@ -59,27 +59,13 @@ public enum OpenBLASKernels {
     /// The AVX-512 subsets OpenBLAS's `SkylakeX` kernels need, as `/proc/cpuinfo` spells them.
     static let avx512Flags: Set<String> = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
 
-    /// Where ``rerunWithSuggestedKernels()`` leaves OpenBLAS's own choice for ``summary``.
-    static let ownChoiceVariable = "SWIFTATTENTION_OPENBLAS_OWN_CHOICE"
+    /// Where the executables' re-run with suggested kernels leaves OpenBLAS's own choice for ``summary``.
+    package static let ownChoiceVariable = "SWIFTATTENTION_OPENBLAS_OWN_CHOICE"
 
     /// The `OPENBLAS_CORETYPE` that would let OpenBLAS use this CPU's vector
     /// units, when the kernels it chose use none of them (and `nil` otherwise).
-    public static var suggestion: String? {
+    package static var suggestion: String? {
         suggestion(forKernels: name, cpuFlags: cpuFlags())
-    }
-
-    /// Replaces the running executable by a fresh run of itself, with the same
-    /// arguments and `OPENBLAS_CORETYPE` set to ``suggestion``, when there is a
-    /// suggestion and `OPENBLAS_CORETYPE` is not already set (a user's own
-    /// choice always wins). Returns, doing nothing, otherwise or when the new
-    /// run cannot start. Call it first thing in `main`, before any other work.
-    public static func rerunWithSuggestedKernels() {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let core = suggestion else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        setenv(ownChoiceVariable, name, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
-        unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the kernels we have
-        unsetenv(ownChoiceVariable)
     }
 
     /// OpenBLAS's x86 kernel sets that use AVX or better; anything else it

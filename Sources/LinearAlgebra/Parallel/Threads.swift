@@ -6,23 +6,25 @@ import Synchronization
 ///
 /// It starts from the environment variable `SWIFTATTENTION_NUM_THREADS` when
 /// that holds an integer in `1…maxThreadCount`, and otherwise from the number
-/// of active processors. Values outside `1…maxThreadCount` are clamped.
+/// of active processors; ``setThreadCount(_:)`` changes it.
 ///
-/// The pure-Swift kernels split their work over this many threads. Assigning
-/// it (or setting `SWIFTATTENTION_NUM_THREADS`) also sets OpenBLAS's thread
-/// count, which is process-wide; until then OpenBLAS keeps its own setting
+/// The pure-Swift kernels split their work over this many threads. Setting
+/// it (or `SWIFTATTENTION_NUM_THREADS`) also sets OpenBLAS's thread count,
+/// which is process-wide; until then OpenBLAS keeps its own setting
 /// (`OPENBLAS_NUM_THREADS`, or whatever the host program chose).
 ///
 /// Safe to read and set from any thread. Every operation reads it once, when
 /// it starts: a change affects operations that start afterwards.
-public var threadCount: Int {
-    get { ThreadSettings.shared.withLock { $0 } }
-    set {
-        let n = min(max(1, newValue), maxThreadCount)
-        ThreadSettings.shared.withLock { count in
-            count = n
-            openblas_set_num_threads(Int32(n))
-        }
+public var threadCount: Int { ThreadSettings.shared.withLock { $0 } }
+
+/// Sets ``threadCount`` (and OpenBLAS's thread count) to `count`.
+///
+/// - Throws: ``LinearAlgebraError/threadCountOutOfRange(_:maximum:)`` outside `1…maxThreadCount`.
+public func setThreadCount(_ count: Int) throws {
+    guard (1...maxThreadCount).contains(count) else { throw LinearAlgebraError.threadCountOutOfRange(count, maximum: maxThreadCount) }
+    ThreadSettings.shared.withLock { n in
+        n = count
+        openblas_set_num_threads(Int32(count))
     }
 }
 

@@ -141,31 +141,43 @@ final class WorkerPool: @unchecked Sendable {
     }
 }
 
-/// A scratch buffer per thread, grown to the largest size asked for and kept
-/// until the thread ends, so hot loops can borrow memory without allocating.
+/// Memory that grows to the largest size asked for and is then reused, so hot
+/// loops borrow it without allocating: the one scratch allocator, per thread
+/// (``ThreadScratch``) and per forward pass (the transformer's workspace).
+package final class ScratchBuffer {
+    private var pointer: UnsafeMutableRawPointer?, capacity = 0   // in bytes
+
+    package init() {}
+
+    /// Room for at least `count` elements of `S`, 64-byte aligned (contents
+    /// unspecified; reallocated only when it must grow).
+    package func buffer<S>(_ count: Int, of: S.Type) -> UnsafeMutablePointer<S> {
+        let bytes = max(count, 1) * MemoryLayout<S>.stride
+        if capacity < bytes {
+            pointer?.deallocate()
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            capacity = bytes
+        }
+        return pointer!.bindMemory(to: S.self, capacity: capacity / MemoryLayout<S>.stride)
+    }
+
+    deinit { pointer?.deallocate() }
+}
+
+/// A ``ScratchBuffer`` per thread, kept until the thread ends.
 enum ThreadScratch {
-    /// Per thread: a pointer to a `[capacity, elements…]` block of doubles.
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
-        pthread_key_create(&key) { $0?.deallocate() }
+        pthread_key_create(&key) { Unmanaged<ScratchBuffer>.fromOpaque($0!).release() }
         return key
     }()
 
     /// Room for at least `count` elements of `S` (contents unspecified), valid
     /// until the same thread asks again; not for use across nested calls.
     static func buffer<S: MatrixScalar>(_ count: Int, of: S.Type) -> UnsafeMutablePointer<S> {
-        let doubles = doubles((count * MemoryLayout<S>.stride + 7) / 8)
-        return UnsafeMutableRawPointer(doubles).bindMemory(to: S.self, capacity: count)
-    }
-
-    private static func doubles(_ count: Int) -> UnsafeMutablePointer<Double> {
-        if let block = pthread_getspecific(key)?.assumingMemoryBound(to: Double.self), Int(block[0]) >= count {
-            return block + 1
-        }
-        pthread_getspecific(key)?.deallocate()
-        let block = UnsafeMutablePointer<Double>.allocate(capacity: count + 1)
-        block[0] = Double(count)
-        pthread_setspecific(key, block)
-        return block + 1
+        if let own = pthread_getspecific(key) { return Unmanaged<ScratchBuffer>.fromOpaque(own).takeUnretainedValue().buffer(count, of: S.self) }
+        let scratch = ScratchBuffer()
+        pthread_setspecific(key, Unmanaged.passRetained(scratch).toOpaque())
+        return scratch.buffer(count, of: S.self)
     }
 }

@@ -47,7 +47,7 @@ extension GPT {
     ///
     /// - Throws: ``CheckpointError`` naming the tensor for a missing, misshapen,
     ///   unexpected or unreadable one; ``ModelError`` for an invalid config.
-    public init(config: GPTConfig, safetensors file: SafetensorsFile, weights: WeightMatrix.Precision = .both,
+    package init(config: GPTConfig, safetensors file: SafetensorsFile, weights: WeightMatrix.Precision = .both,
                 dtype: DType = .float64) throws {
         try config.validate()
         let weights = dtype == .float32 ? .float32 : weights

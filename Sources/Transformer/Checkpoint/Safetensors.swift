@@ -29,26 +29,26 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
 /// tensor is read, and each problem throws a ``CheckpointError`` naming the
 /// file, the tensor and what was wrong. A corrupt or truncated file never
 /// crashes or loads garbage.
-public struct SafetensorsFile {
+package struct SafetensorsFile {
     /// One tensor's header entry.
-    public struct TensorInfo: Equatable, Sendable {
-        public let dtype: SafetensorsDType
-        public let shape: [Int]
+    package struct TensorInfo: Equatable, Sendable {
+        package let dtype: SafetensorsDType
+        package let shape: [Int]
         /// Byte range within the data buffer (after the header).
-        public let range: Range<Int>
+        package let range: Range<Int>
         /// The number of elements, the product of `shape`.
-        public var count: Int { shape.reduce(1, *) }
+        package var count: Int { shape.reduce(1, *) }
     }
 
     /// The largest header accepted, in bytes.
-    public static let maxHeaderSize = 100_000_000
+    package static let maxHeaderSize = 100_000_000
 
     /// The file's name, for messages.
-    public let name: String
+    package let name: String
     /// The tensors, by name.
-    public let tensors: [String: TensorInfo]
+    package let tensors: [String: TensorInfo]
     /// The `__metadata__` strings, if any.
-    public let metadata: [String: String]
+    package let metadata: [String: String]
     private let source: ByteSource
     private let bufferStart: Int
 
@@ -59,7 +59,7 @@ public struct SafetensorsFile {
     /// - Throws: ``CheckpointError``: `.missing` when there is no such file,
     ///   `.unreadable` when it is not a regular file or cannot be opened,
     ///   `.malformed` for a bad header.
-    public init(url: URL) throws {
+    package init(url: URL) throws {
         _ = try regularFileSize(url)
         let handle: FileHandle, size: Int
         do {
@@ -72,7 +72,7 @@ public struct SafetensorsFile {
     }
 
     /// Validates a safetensors file already in memory; `name` is used in messages.
-    public init(data: Data, name: String) throws {
+    package init(data: Data, name: String) throws {
         try self.init(source: .memory(data), name: name)
     }
 
@@ -146,7 +146,7 @@ public struct SafetensorsFile {
     }
 
     /// A tensor's elements as `Double` (F64, F32, F16 and BF16), in row-major order.
-    public func doubles(_ tensor: String) throws -> [Double] {
+    package func doubles(_ tensor: String) throws -> [Double] {
         try elements(tensor, transposed: false) { try hugePageArray(count: $0, $1) }
     }
 
@@ -189,15 +189,11 @@ public struct SafetensorsFile {
     /// A 2-D tensor as a ``LinearAlgebra/WeightMatrix`` in `precision` (see
     /// ``LinearAlgebra/WeightMatrix/init(_:precision:)``), checked against `shape`.
     /// F32, F16 and BF16 tensors are read once into `Float`s (exact) and widened
-    /// from there as `precision` asks; F64 tensors keep a `Float` copy only when lossless.
-    public func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision) throws -> WeightMatrix {
-        try weightMatrix(tensor, shape: expected, precision: precision, floatsTransposed: false)
-    }
-
-    /// ``weightMatrix(_:shape:precision:)``, with `floatsTransposed` keeping the
-    /// `Float`s transposed as a ``Linear`` wants them, read straight into that layout.
+    /// from there as `precision` asks; F64 tensors keep a `Float` copy only when
+    /// lossless. With `floatsTransposed` the `Float`s are kept transposed, as a
+    /// ``Linear`` wants them, read straight into that layout.
     package func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision,
-                              floatsTransposed: Bool) throws -> WeightMatrix {
+                              floatsTransposed: Bool = false) throws -> WeightMatrix {
         let info = try self.info(tensor, shape: expected)
         guard info.shape.count == 2 else {
             throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
@@ -236,7 +232,7 @@ public struct SafetensorsFile {
 
     /// A 1-D tensor as a `[1, n]` row vector or a 2-D tensor as a matrix,
     /// checked against `shape` when given (`[n]` or `[rows, cols]`).
-    public func matrix(_ tensor: String, shape expected: [Int]? = nil) throws -> Matrix {
+    package func matrix(_ tensor: String, shape expected: [Int]? = nil) throws -> Matrix {
         let info = try self.info(tensor, shape: expected)
         switch info.shape.count {
         case 1: return Matrix(rows: 1, cols: info.shape[0], elements: try doubles(tensor))
@@ -257,7 +253,7 @@ public struct SafetensorsFile {
     /// Several tensors at once, as by ``matrix(_:shape:)``: all are checked
     /// (present, of the given shape) before any is read, then they are read on
     /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
-    public func matrices(_ requests: [(name: String, shape: [Int])]) throws -> [Matrix] {
+    package func matrices(_ requests: [(name: String, shape: [Int])]) throws -> [Matrix] {
         try read(requests, matrix(_:shape:))
     }
 
@@ -273,7 +269,7 @@ public struct SafetensorsFile {
 
     /// Whether two tensors hold the same shape and values (compared as
     /// stored when their dtypes agree, as `Double`s otherwise).
-    public func sameValues(_ a: String, _ b: String) throws -> Bool {
+    package func sameValues(_ a: String, _ b: String) throws -> Bool {
         let (x, y) = (try info(a), try info(b))
         guard x.shape == y.shape else { return false }
         guard x.dtype == y.dtype else { return try doubles(a) == doubles(b) }

@@ -68,14 +68,3 @@ extension ModelError {
         }
     }
 }
-
-extension KeyedDecodingContainer {
-    /// Decodes a flat array of `count` numbers as a `[1, count]` row vector.
-    func decodeRowVector(_ key: Key, count: Int?) throws -> Matrix {
-        let v = try decode([Double].self, forKey: key)
-        if let count, v.count != count {
-            throw ModelError.shapeMismatch(field: fieldPath(codingPath, key), expected: "[\(count)]", found: "[\(v.count)]")
-        }
-        return Matrix(row: v)
-    }
-}

@@ -173,7 +173,7 @@ extension GPT {
             let row = logits[row: r]
             let m = row.max() ?? 0
             let total = row.reduce(0) { $0 + Foundation.exp($1 - m) }
-            return row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }.prefix(max(k, 0)).map {
+            return Ranking.top(k, of: row).map {
                 RankedToken(token: $0, logit: row[$0], probability: Foundation.exp(row[$0] - m) / total)
             }
         }

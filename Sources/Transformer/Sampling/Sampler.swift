@@ -35,17 +35,13 @@ public struct Sampler: Sendable, Equatable {
     ///
     /// - Throws: ``ModelError/invalidValue(field:reason:)`` when `logits` is
     ///   empty or holds a NaN or +∞ (which would otherwise pick a token silently).
-    public func sample(_ logits: UnsafeBufferPointer<Double>, using generator: inout SeededGenerator) throws -> Int {
+    package func sample(_ logits: UnsafeBufferPointer<Double>, using generator: inout SeededGenerator) throws -> Int {
         if logits.isEmpty { throw ModelError.invalidValue(field: "logits", reason: "no values to choose from") }
         if let bad = logits.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
             throw ModelError.invalidValue(field: "logits", reason: "\(logits[bad]) at token id \(bad): the model's weights or activations are not finite")
         }
-        if temperature == 0 || topK == 1 { return Self.argmax(logits) }
-        var order = Array(logits.indices)
-        if topK != nil || topP != nil {
-            order.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
-        }
-        if let topK { order = Array(order.prefix(topK)) }
+        if temperature == 0 || topK == 1 { return Ranking.argmax(logits) }
+        var order = topK != nil || topP != nil ? Ranking.top(topK, of: logits) : Array(logits.indices)
         let m = order.map { logits[$0] }.max()!
         var weights = order.map { Foundation.exp((logits[$0] - m) / temperature) }
         let total = weights.reduce(0, +)
@@ -64,10 +60,5 @@ public struct Sampler: Sendable, Equatable {
             if u < 0 { return order[i] }
         }
         return order[order.count - 1]
-    }
-
-    /// The index of the largest value (the first on ties).
-    static func argmax(_ values: UnsafeBufferPointer<Double>) -> Int {
-        values.indices.max { values[$0] < values[$1] }!
     }
 }

@@ -1,18 +1,20 @@
 import Foundation
 import SwiftAttention
 
-/// A JSON value written with full double precision (Swift's shortest
-/// round-tripping representation), keys in the order given.
-enum JSON {
+/// The one JSON writer of `gpt` and `bench`: a value written with full double
+/// precision (Swift's shortest round-tripping representation), keys in the
+/// order given; NaN and infinities as the strings `"nan"`, `"inf"` and `"-inf"`,
+/// as ``encoded(_:)`` writes them in an `Encodable` value.
+package enum JSON {
     case number(Double)
     case int(Int)
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
 
-    var text: String {
+    package var text: String {
         switch self {
-        case let .number(v): return v.isFinite ? "\(v)" : "null"
+        case let .number(v): return v.isFinite ? "\(v)" : Self.quote(v.isNaN ? "nan" : v > 0 ? "inf" : "-inf")
         case let .int(v): return "\(v)"
         case let .string(s): return Self.quote(s)
         case let .array(items): return "[" + items.map(\.text).joined(separator: ",") + "]"
@@ -20,14 +22,21 @@ enum JSON {
         }
     }
 
-    static func ints(_ values: [Int]) -> JSON { .array(values.map(JSON.int)) }
+    package static func ints(_ values: [Int]) -> JSON { .array(values.map(JSON.int)) }
 
     /// The per-position form shared by `handmade` and `logits`: exactly
     /// `{"tokens": [ids], "logits": [[one row per position]]}`.
-    static func logits(tokens: [Int], _ logits: Matrix) -> JSON {
+    package static func logits(tokens: [Int], _ logits: Matrix) -> JSON {
         .object([("tokens", ints(tokens)), ("logits", .array((0..<logits.rows).map { numbers(logits[row: $0]) }))])
     }
-    static func numbers(_ values: [Double]) -> JSON { .array(values.map(JSON.number)) }
+    package static func numbers(_ values: [Double]) -> JSON { .array(values.map(JSON.number)) }
+
+    /// `value` as JSON text, non-finite numbers written as ``text`` writes them.
+    package static func encoded<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
 
     private static func quote(_ s: String) -> String {
         var out = "\""
