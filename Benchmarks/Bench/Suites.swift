@@ -298,7 +298,7 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
     let read = StreamingRead(ctx)
     func decodeBytes(_ model: GPT) -> Double {
         Double(model.parameters.filter { $0.shape.count == 2 && $0.name != "wpe.weight" }
-            .reduce(0) { $0 + $1.shape[0] * $1.shape[1] * ($1.storage == .double ? 8 : 4) })
+            .reduce(0) { $0 + $1.shape[0] * $1.shape[1] * ($1.storage == .float64 ? 8 : 4) })
     }
     let lengths = ctx.scale == .tiny ? [1, 16] : (ctx.scale == .quick ? [1, 64, 256] : [1, 16, 64, 256])
     let decodeSteps = ctx.scale == .full ? 32 : 8

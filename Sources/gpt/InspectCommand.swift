@@ -90,7 +90,7 @@ struct InspectCommand: ParsableCommand {
             tokenizer = nil
         }
         let ids = try input.ids(text: text) { tokenizer! }
-        let gpt = try GPT(directory: URL(fileURLWithPath: path), weights: .double, dtype: precision.dtype)
+        let gpt = try GPT(directory: URL(fileURLWithPath: path), weights: .float64, dtype: precision.dtype)
         try checkTokenizer(tokenizer, fits: gpt, in: path)
         return (gpt, tokenizer, URL(fileURLWithPath: path).lastPathComponent, ids)
     }

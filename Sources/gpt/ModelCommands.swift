@@ -19,7 +19,7 @@ struct ModelOptions: ParsableArguments {
         With --dtype float64, how weight matrices are kept in memory: both (default: Double for the prompt's \
         matrix products, plus a Float copy for decoding's matrix-vector products wherever that is lossless, as \
         for every F32/F16/BF16 checkpoint; embeddings as Float only), float32 (Float alone where lossless: least \
-        memory, slower prompts) or double (Double alone). The arithmetic is Double either way. \
+        memory, slower prompts) or float64 (Double alone). The arithmetic is Double either way. \
         With --dtype float32 weights are Float only.
         """)
     var weights: WeightMatrix.Precision?
@@ -107,7 +107,7 @@ func parseTokens(_ text: String) throws -> [Int] {
 /// The count of weight matrices and of those with a `Float` copy.
 func matrixCounts(_ gpt: GPT) -> (float: Int, all: Int) {
     let matrices = gpt.parameters.filter { $0.shape.count == 2 }
-    return (matrices.filter { $0.storage != .double }.count, matrices.count)
+    return (matrices.filter { $0.storage != .float64 }.count, matrices.count)
 }
 
 struct InfoCommand: ParsableCommand {

@@ -22,7 +22,7 @@ struct CheckpointCLITests {
         let small = expected.parameter_count - blockWeights - embeddings
         #expect(object["stored_bytes"] as? Int == 12 * blockWeights + 4 * embeddings + 8 * small)
         #expect(object["float32_matrices"] as? Int == 10 && object["matrices"] as? Int == 10)
-        let double = try runGPT(["info", "--model", tinyModel, "--json", "--weights", "double"])
+        let double = try runGPT(["info", "--model", tinyModel, "--json", "--weights", "float64"])
         let doubleObject = try JSONSerialization.jsonObject(with: Data(double.out.utf8)) as! [String: Any]
         #expect(doubleObject["stored_bytes"] as? Int == expected.parameter_count * 8)
         #expect(doubleObject["float32_matrices"] as? Int == 0)
@@ -59,7 +59,7 @@ struct CheckpointCLITests {
         #expect(generate.err.contains("OpenBLAS kernels Haswell (OPENBLAS_CORETYPE leaves AVX-512 unused") == hasAVX512, "stderr: \(generate.err)")
     }
 
-    @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])
+    @Test(arguments: ["blas", "swift"], ["both", "float32", "float64"])
     func logitsJSON(backend: String, weights: String) throws {
         let r = try runGPT(["logits", "--model", tinyModel, "--tokens", promptArgument, "--json", "--backend", backend,
                             "--threads", "1", "--weights", weights])
@@ -95,7 +95,7 @@ struct CheckpointCLITests {
         #expect(fields["float32_matrices"] as? Int == fields["matrices"] as? Int)
     }
 
-    @Test(arguments: ["blas", "swift"], ["both", "float32", "double"])
+    @Test(arguments: ["blas", "swift"], ["both", "float32", "float64"])
     func generateGreedy(backend: String, weights: String) throws {
         let args = ["generate", "--model", tinyModel, "--tokens", promptArgument, "--max-new-tokens", "\(expected.greedy.count)",
                     "--backend", backend, "--weights", weights]
@@ -103,7 +103,7 @@ struct CheckpointCLITests {
         #expect(text.status == 0, "stderr: \(text.err)")
         #expect(text.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } == expected.greedy)
         #expect(text.err.contains("prefill") && text.err.contains("decode") && text.err.contains("tokens/s"))
-        #expect(text.err.contains("weights \(weights) (\(weights == "double" ? 0 : 10) of 10 matrices with Float32)"), "stderr: \(text.err)")
+        #expect(text.err.contains("weights \(weights) (\(weights == "float64" ? 0 : 10) of 10 matrices with Float32)"), "stderr: \(text.err)")
         let json = try runGPT(args + ["--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
         #expect(object["new_tokens"] as? [Int] == expected.greedy)
@@ -158,7 +158,7 @@ struct CheckpointCLITests {
         (["info", "--model", fixturesDirectory.path], 66, "config.json: missing"),
         (["info", "--model", tinyDirectory.appendingPathComponent("config.json").path], 74, "config.json: is not a directory"),
         (["logits", "--model", tinyModel, "--tokens", "1", "--threads", "0"], 64, "--threads must be in 1…"),
-        (["logits", "--model", tinyModel, "--tokens", "1", "--dtype", "float32", "--weights", "double"], 64, "which --dtype float32 does not use"),
+        (["logits", "--model", tinyModel, "--tokens", "1", "--dtype", "float32", "--weights", "float64"], 64, "which --dtype float32 does not use"),
         (["logits", "--model", tinyModel, "--tokens", "1", "--dtype", "float16"], 64, "'float16' is invalid for '--dtype"),
         (["info", "--model", tinyModel, "--threads", "2147483648"], 64, "--threads must be in 1…"),
         (["create-random", "--shape", "tiny", "--output", ""], 64, "--output must name a directory"),

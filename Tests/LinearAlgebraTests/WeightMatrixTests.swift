@@ -11,7 +11,7 @@ func floatValued(rows: Int, cols: Int, seed: UInt64) -> Matrix {
 struct WeightMatrixTests {
     @Test func storageFollowsExactness() {
         let exact = floatValued(rows: 3, cols: 5, seed: 1)
-        #expect(WeightMatrix(exact).precision == .double)
+        #expect(WeightMatrix(exact).precision == .float64)
         #expect(WeightMatrix(compacting: exact).precision == .float32)
         #expect(WeightMatrix(exact, precision: .both).precision == .both)
         #expect(WeightMatrix(compacting: exact).byteCount == 15 * 4)
@@ -21,8 +21,8 @@ struct WeightMatrixTests {
         for inexact in [0.1, 1e300, 1e-310] {
             var m = exact
             m[1, 2] = inexact
-            #expect(WeightMatrix(compacting: m).precision == .double, "\(inexact)")
-            #expect(WeightMatrix(m, precision: .both).precision == .double, "\(inexact)")
+            #expect(WeightMatrix(compacting: m).precision == .float64, "\(inexact)")
+            #expect(WeightMatrix(m, precision: .both).precision == .float64, "\(inexact)")
             #expect(WeightMatrix(compacting: m).matrix == m)
         }
     }

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The tiny checkpoint with every weight as `Double`.
-let tiny: GPT = try! GPT(directory: tinyDirectory, weights: .double)
+let tiny: GPT = try! GPT(directory: tinyDirectory, weights: .float64)
 
 /// A fresh temporary directory.
 func temporaryDirectory() throws -> URL {
@@ -125,19 +125,19 @@ struct CheckpointTests {
     @Test func saveAndLoadRoundTrip() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try tiny.save(directory: dir.appendingPathComponent("f64"), dtype: .F64)
-        #expect(try GPT(directory: dir.appendingPathComponent("f64"), weights: .double) == tiny)
+        try tiny.save(directory: dir.appendingPathComponent("f64"), dtype: .float64)
+        #expect(try GPT(directory: dir.appendingPathComponent("f64"), weights: .float64) == tiny)
         // The fixture's weights are float32 values, so F32 round-trips exactly too.
-        try tiny.save(directory: dir.appendingPathComponent("f32"), dtype: .F32)
-        #expect(try GPT(directory: dir.appendingPathComponent("f32"), weights: .double) == tiny)
+        try tiny.save(directory: dir.appendingPathComponent("f32"), dtype: .float32)
+        #expect(try GPT(directory: dir.appendingPathComponent("f32"), weights: .float64) == tiny)
         // Hugging Face's other naming: every tensor under `transformer.`, plus a tied lm_head.
         let prefixed = dir.appendingPathComponent("prefixed")
         try FileManager.default.createDirectory(at: prefixed, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: prefixed.appendingPathComponent("config.json"))
         var tensors = try tiny.checkpointTensors().map { (name: "transformer." + $0.name, shape: $0.shape, values: $0.values) }
         tensors.append((name: "lm_head.weight", shape: [97, 64], values: tiny.wte.matrix.elements))
-        try SafetensorsFile.write(tensors, dtype: .F32, to: prefixed.appendingPathComponent("model.safetensors"))
-        #expect(try GPT(directory: prefixed, weights: .double) == tiny)
+        try SafetensorsFile.write(tensors, dtype: .float32, to: prefixed.appendingPathComponent("model.safetensors"))
+        #expect(try GPT(directory: prefixed, weights: .float64) == tiny)
     }
 
     @Test func halfPrecisionDTypes() throws {
@@ -162,8 +162,8 @@ struct CheckpointTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("m.safetensors"), wide = dir.appendingPathComponent("wide.safetensors")
-        try SafetensorsFile.write([("big", [1100, 1001], floats)], dtype: .F32, to: url)
-        try SafetensorsFile.write([("exact", [2, 3], [1, -2, 0.5, 3, 4, -0.25]), ("inexact", [3, 2], inexact)], dtype: .F64, to: wide)
+        try SafetensorsFile.write([("big", [1100, 1001], floats)], dtype: .float32, to: url)
+        try SafetensorsFile.write([("exact", [2, 3], [1, -2, 0.5, 3, 4, -0.25]), ("inexact", [3, 2], inexact)], dtype: .float64, to: wide)
         let half = try SafetensorsFile(data: rawFile(
             #"{"h":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]},"b":{"dtype":"BF16","shape":[3,2],"data_offsets":[12,24]}}"#,
             bytes: ([0x3C00, 0xC100, 0x7BFF, 0x0001, 0x3800, 0] + [0x3F80, 0xC020, 0x4049, 0, 0x3F00, 0xBF80] as [UInt16])
@@ -180,7 +180,7 @@ struct CheckpointTests {
                 #expect(transposed.matrix.elements == values, "\(name) \(precision)")
             }
         }
-        #expect(try SafetensorsFile(url: wide).weightMatrix("inexact", shape: [3, 2], precision: .float32).precision == .double)
+        #expect(try SafetensorsFile(url: wide).weightMatrix("inexact", shape: [3, 2], precision: .float32).precision == .float64)
     }
 }
 
@@ -254,7 +254,7 @@ struct MalformedCheckpointTests {
         var tensors = try tiny.checkpointTensors()
         edit(&tensors)
         try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
-        try SafetensorsFile.write(tensors, dtype: .F32, to: dir.appendingPathComponent("model.safetensors"))
+        try SafetensorsFile.write(tensors, dtype: .float32, to: dir.appendingPathComponent("model.safetensors"))
         func loadError(_ load: () throws -> Void) -> String? {
             do {
                 try load()

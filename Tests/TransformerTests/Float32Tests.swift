@@ -22,7 +22,7 @@ struct Float32Tests {
         let model = Float32Tests.model
         #expect(model.dtype == .float32)
         #expect(model.parameters.filter { $0.shape.count == 2 }.allSatisfy { $0.storage == .float32 })
-        let double = try! GPT(directory: tinyDirectory, weights: .double)
+        let double = try! GPT(directory: tinyDirectory, weights: .float64)
         #expect(double.dtype == .float64)
         #expect(model.byteCount < double.byteCount)
     }

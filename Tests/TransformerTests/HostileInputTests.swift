@@ -14,7 +14,7 @@ func loadMessage(config edit: (inout [String: Any]) -> Void = { _ in },
     try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))
     var tensors = try tiny.checkpointTensors()
     editTensors(&tensors)
-    try SafetensorsFile.write(tensors, dtype: .F32, to: dir.appendingPathComponent("model.safetensors"))
+    try SafetensorsFile.write(tensors, dtype: .float32, to: dir.appendingPathComponent("model.safetensors"))
     do {
         _ = try GPT(directory: dir)
         return nil

@@ -66,17 +66,17 @@ struct ParameterTreeTests {
 
     /// Saving in F16 or BF16 writes (it used to stop the process); other dtypes throw.
     @Test func saveInEveryFloatingPointType() throws {
-        for dtype in [SafetensorsDType.F16, .BF16, .F32, .F64] {
+        for dtype in [SafetensorsDType.float16, .bfloat16, .float32, .float64] {
             let dir = try temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             try tiny.save(directory: dir, dtype: dtype)
-            let loaded = try GPT(directory: dir, weights: .double)
-            let tolerance: Double = [SafetensorsDType.F16: 1e-3, .BF16: 1e-2][dtype] ?? 0
+            let loaded = try GPT(directory: dir, weights: .float64)
+            let tolerance: Double = [SafetensorsDType.float16: 1e-3, .bfloat16: 1e-2][dtype] ?? 0
             expectClose(loaded.wte.matrix, tiny.wte.matrix, relative: tolerance, "\(dtype)")
         }
         #expect(bfloat16Bits(1.00390625) == 0x3F80)          // a tie rounds to even
         #expect(bfloat16Bits(1.01171875) == 0x3F82)
-        #expect(throws: CheckpointError.self) { try tiny.save(directory: temporaryDirectory(), dtype: .I8) }
+        #expect(throws: CheckpointError.self) { try tiny.save(directory: temporaryDirectory(), dtype: .int8) }
     }
 
     /// A cache made for another model is an error, not a stop (and leaves the cache as it was).

@@ -20,7 +20,7 @@ struct ShakespeareExpected: Decodable {
 @Suite("The shipped Shakespeare GPT-2 against Hugging Face transformers")
 struct ShakespeareTests {
     static let expected: ShakespeareExpected = try! loadFixture("shakespeare-tiny-expected.json")
-    static let model = try! GPT(directory: shakespeareDirectory, weights: .double)
+    static let model = try! GPT(directory: shakespeareDirectory, weights: .float64)
     static let tokenizer = try! GPT2Tokenizer(directory: shakespeareDirectory)
 
     @Test func tokenizerMatches() {

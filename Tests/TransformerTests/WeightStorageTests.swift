@@ -25,8 +25,8 @@ struct WeightStorageTests {
         #expect(model.parameterCount == tinyExpected.parameter_count)
         let matrices = model.parameters.filter { $0.shape.count == 2 }
         // The tiny checkpoint is F32, so every matrix has a Float copy unless Double was asked for.
-        #expect(matrices.count == 10 && matrices.filter { $0.storage != .double }.count == (precision == .double ? 0 : 10))
-        #expect(model.wte.precision == (precision == .double ? .double : .float32))
+        #expect(matrices.count == 10 && matrices.filter { $0.storage != .float64 }.count == (precision == .float64 ? 0 : 10))
+        #expect(model.wte.precision == (precision == .float64 ? .float64 : .float32))
         #expect(matrices.dropFirst(2).allSatisfy { $0.storage == precision })
         #expect(model.wte.matrix == tiny.wte.matrix && model.blocks[0].attn.cAttn.w.matrix == tiny.blocks[0].attn.cAttn.w.matrix)
         #expect(model.byteCount == model.parameters.reduce(0) { $0 + $1.byteCount })
@@ -59,7 +59,7 @@ struct WeightStorageTests {
                 case let .float(floats), let .both(_, floats): return floats.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
                 }
             }
-            #expect(addresses.count == (model.dtype == .float32 || precision != .double ? 10 : 0))
+            #expect(addresses.count == (model.dtype == .float32 || precision != .float64 ? 10 : 0))
             #expect(addresses.allSatisfy { $0 % 64 == 0 }, "\(precision) \(model.dtype)")
         }
     }
@@ -117,11 +117,11 @@ struct WeightStorageTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
-        try SafetensorsFile.write(tensors, dtype: .F64, to: dir.appendingPathComponent("model.safetensors"))
-        let model = try GPT(directory: dir, weights: .double)
+        try SafetensorsFile.write(tensors, dtype: .float64, to: dir.appendingPathComponent("model.safetensors"))
+        let model = try GPT(directory: dir, weights: .float64)
         #expect(model.blocks[0].attn.cAttn.w.matrix[0, 0] == 0.1)
         let loaded = try GPT(directory: dir, weights: .float32)
-        #expect(loaded.blocks[0].attn.cAttn.w.precision == .double)
+        #expect(loaded.blocks[0].attn.cAttn.w.precision == .float64)
         #expect(loaded.parameters.filter { $0.shape.count == 2 && $0.storage == .float32 }.count == 9)
         expectClose(try loaded([1, 2, 3]), try model([1, 2, 3]), relative: 1e-9)
     }

@@ -17,8 +17,8 @@
 public struct WeightMatrix: Sendable, Equatable {
     /// How the elements are stored.
     public enum Precision: String, Sendable, CaseIterable {
-        /// 8 bytes per element.
-        case double
+        /// 8 bytes per element (`Double`).
+        case float64
         /// 4 bytes per element, each exactly the `Double` it stands for.
         case float32
         /// 12 bytes per element: `Double` for matrix–matrix products, `Float`
@@ -60,11 +60,11 @@ public struct WeightMatrix: Sendable, Equatable {
         }
     }
 
-    /// `matrix` in `precision`: `.double` shares it; `.float32` and `.both` add
+    /// `matrix` in `precision`: `.float64` shares it; `.float32` and `.both` add
     /// or use a `Float` copy only when that is lossless, else share it as `Double`.
     public init(_ matrix: Matrix, precision: Precision) {
         switch precision {
-        case .double: self.init(matrix)
+        case .float64: self.init(matrix)
         case .float32: self.init(compacting: matrix)
         case .both:
             if let floats = WeightMatrix.exactFloats(matrix.elements) {
@@ -82,7 +82,7 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// A matrix of `Float` elements in row-major order, kept in `precision`:
-    /// every `Float` is exactly a `Double`, so `.double` and `.both` widen them
+    /// every `Float` is exactly a `Double`, so `.float64` and `.both` widen them
     /// without any check.
     ///
     /// - Precondition: `floats.count == rows * cols`.
@@ -102,7 +102,7 @@ public struct WeightMatrix: Sendable, Equatable {
         func doubles() -> [Double] { rowMajorDoubles(floats, rows, cols, floatsTransposed: floatsTransposed) }
         switch precision {
         case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
-        case .double: self.init(rows: rows, cols: cols, storage: .double(doubles()))
+        case .float64: self.init(rows: rows, cols: cols, storage: .double(doubles()))
         case .both: self.init(rows: rows, cols: cols, storage: .both(doubles(), floats))
         }
         self.floatsTransposed = floatsTransposed
@@ -160,7 +160,7 @@ public struct WeightMatrix: Sendable, Equatable {
     /// How the elements are stored.
     public var precision: Precision {
         switch storage {
-        case .double: return .double
+        case .double: return .float64
         case .float: return .float32
         case .both: return .both
         }
@@ -169,7 +169,7 @@ public struct WeightMatrix: Sendable, Equatable {
     /// The bytes the elements occupy.
     public var byteCount: Int {
         switch precision {
-        case .double: return rows * cols * 8
+        case .float64: return rows * cols * 8
         case .float32: return rows * cols * 4
         case .both: return rows * cols * 12
         }

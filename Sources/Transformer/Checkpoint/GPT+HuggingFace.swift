@@ -106,7 +106,7 @@ extension GPT {
     ///
     /// - Throws: ``ModelError`` when the model lacks part of GPT-2's structure;
     ///   ``CheckpointError`` (`.unreadable`) when a file cannot be written.
-    public func save(directory: URL, dtype: SafetensorsDType = .F32) throws {
+    public func save(directory: URL, dtype: SafetensorsDType = .float32) throws {
         let tensors = try checkpointTensors()
         var config: [String: Any] = [
             "model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "activation_function": "gelu_new",

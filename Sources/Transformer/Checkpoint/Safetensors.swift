@@ -3,21 +3,25 @@ import LinearAlgebra
 
 /// The element types a safetensors file can declare, with their sizes.
 /// ``SafetensorsFile`` converts the floating-point ones to `Double`.
+///
+/// Cases are spelled as precisions are everywhere in the API (`float64`, `float32`, …);
+/// their raw values are the format's own names (`F64`, `F32`, …).
 public enum SafetensorsDType: String, Sendable, CaseIterable {
-    case BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64
+    case bool = "BOOL", uint8 = "U8", int8 = "I8", int16 = "I16", uint16 = "U16", float16 = "F16", bfloat16 = "BF16"
+    case int32 = "I32", uint32 = "U32", float32 = "F32", float64 = "F64", int64 = "I64", uint64 = "U64"
 
     /// Bytes per element.
     public var size: Int {
         switch self {
-        case .BOOL, .U8, .I8: return 1
-        case .I16, .U16, .F16, .BF16: return 2
-        case .I32, .U32, .F32: return 4
-        case .F64, .I64, .U64: return 8
+        case .bool, .uint8, .int8: return 1
+        case .int16, .uint16, .float16, .bfloat16: return 2
+        case .int32, .uint32, .float32: return 4
+        case .float64, .int64, .uint64: return 8
         }
     }
 
     /// Whether ``SafetensorsFile/matrix(_:)`` can read it as `Double`.
-    public var isFloatingPoint: Bool { [.F16, .BF16, .F32, .F64].contains(self) }
+    public var isFloatingPoint: Bool { [.float16, .bfloat16, .float32, .float64].contains(self) }
 }
 
 /// A safetensors file, read from the format's specification: an 8-byte
@@ -198,7 +202,7 @@ package struct SafetensorsFile {
         guard info.shape.count == 2 else {
             throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
         }
-        if info.dtype == .F64 {
+        if info.dtype == .float64 {
             let w = WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
             return floatsTransposed ? w.transposingFloats() : w
         }
@@ -222,10 +226,10 @@ package struct SafetensorsFile {
             }
         }
         switch dtype {
-        case .F64: store { E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
-        case .F32: store { E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
-        case .F16: store { E(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))) }
-        case .BF16: store { E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)) }
+        case .float64: store { E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+        case .float32: store { E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
+        case .float16: store { E(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))) }
+        case .bfloat16: store { E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)) }
         default: store { _ in 0 }
         }
     }
@@ -311,7 +315,7 @@ package struct SafetensorsFile {
     ///
     /// - Throws: ``CheckpointError`` for a `dtype` that is not floating-point.
     package static func write(_ tensors: [(name: String, shape: [Int], values: [Double])],
-                              dtype: SafetensorsDType = .F64, metadata: [String: String] = [:], to url: URL) throws {
+                              dtype: SafetensorsDType = .float64, metadata: [String: String] = [:], to url: URL) throws {
         guard dtype.isFloatingPoint else {
             throw CheckpointError(file: url.path, "cannot write \(dtype.rawValue): only F64, F32, F16 and BF16 are written")
         }
@@ -335,9 +339,9 @@ package struct SafetensorsFile {
         out.append(contentsOf: header)
         for t in tensors {                                                    // each value's little-endian bytes
             switch dtype {
-            case .F64: t.values.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
-            case .F16: t.values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
-            case .BF16: t.values.map { bfloat16Bits($0).littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+            case .float64: t.values.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+            case .float16: t.values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+            case .bfloat16: t.values.map { bfloat16Bits($0).littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
             default: t.values.map { Float($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
             }
         }

@@ -46,7 +46,7 @@ extension GPT {
             throw InputError.tokenOutOfRange(token: bad, vocabularySize: config.nVocab)
         }
         guard maxNewTokens >= 0 else {
-            throw ModelError.invalidValue(field: "max-new-tokens", reason: "must be ≥ 0, found \(maxNewTokens)")
+            throw ModelError.invalidValue(field: "maxNewTokens", reason: "must be ≥ 0, found \(maxNewTokens)")
         }
         // The last new token is never fed back: the cache holds prompt + new − 1 positions, at most n_ctx.
         let window = config.nCtx

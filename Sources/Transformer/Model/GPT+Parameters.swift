@@ -8,7 +8,7 @@ public struct Parameter: Sendable, Equatable {
     /// `[rows, cols]` for a matrix, `[n]` for a bias or a layer norm's gain or bias.
     public let shape: [Int]
     /// How the elements are kept: a matrix's ``LinearAlgebra/WeightMatrix/precision``;
-    /// vectors are always `.double`.
+    /// vectors are always `.float64`.
     public let storage: WeightMatrix.Precision
     /// The bytes the elements occupy as stored.
     public let byteCount: Int
@@ -53,7 +53,7 @@ extension GPT: Codable, ParameterModule {
         try? copy.walk(.read) { site, w in
             list.append(Parameter(name: site.name, shape: [w.rows, w.cols], storage: w.precision, byteCount: w.byteCount))
         } vector: { site, v in
-            list.append(Parameter(name: site.name, shape: [v.cols], storage: .double, byteCount: 8 * v.cols))
+            list.append(Parameter(name: site.name, shape: [v.cols], storage: .float64, byteCount: 8 * v.cols))
         }
         return list
     }
@@ -65,7 +65,7 @@ extension GPT: Codable, ParameterModule {
     public var byteCount: Int { parameters.reduce(0) { $0 + $1.byteCount } }
 
     /// The same model with every weight matrix kept in `precision` (see
-    /// ``LinearAlgebra/WeightMatrix/Precision``): `.double`, `.float32` where
+    /// ``LinearAlgebra/WeightMatrix/Precision``): `.float64`, `.float32` where
     /// lossless, or `.both`. With `.both`, the embeddings are kept as `Float`
     /// alone: they serve row lookups and the one-row logits product, never a GEMM
     /// that would want `Double`.

@@ -21,8 +21,8 @@ public struct Sampler: Sendable, Equatable {
         guard temperature >= 0, temperature.isFinite else {
             throw ModelError.invalidValue(field: "temperature", reason: "must be ≥ 0, found \(temperature)")
         }
-        if let topK, topK < 1 { throw ModelError.invalidValue(field: "top-k", reason: "must be ≥ 1, found \(topK)") }
-        if let topP, !(topP > 0 && topP <= 1) { throw ModelError.invalidValue(field: "top-p", reason: "must be in (0, 1], found \(topP)") }
+        if let topK, topK < 1 { throw ModelError.invalidValue(field: "topK", reason: "must be ≥ 1, found \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw ModelError.invalidValue(field: "topP", reason: "must be in (0, 1], found \(topP)") }
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
