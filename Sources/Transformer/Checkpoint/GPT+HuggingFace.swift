@@ -108,16 +108,9 @@ extension GPT {
     ///   ``CheckpointError`` (`.unreadable`) when a file cannot be written.
     public func save(directory: URL, dtype: SafetensorsDType = .float32) throws {
         let tensors = try checkpointTensors()
-        var config: [String: Any] = [
-            "model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "activation_function": "gelu_new",
-            "n_embd": self.config.nEmbd, "n_head": self.config.nHead, "n_layer": self.config.nLayer,
-            "n_positions": self.config.nCtx, "n_ctx": self.config.nCtx, "vocab_size": self.config.nVocab,
-            "layer_norm_epsilon": self.config.layerNormEpsilon,
-        ]
-        if let inner = self.config.nInner { config["n_inner"] = inner }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+            try JSONSerialization.data(withJSONObject: config.huggingFaceKeys, options: [.prettyPrinted, .sortedKeys])
                 .write(to: directory.appendingPathComponent("config.json"))
             try SafetensorsFile.write(tensors, dtype: dtype, metadata: ["format": "pt"],
                                       to: directory.appendingPathComponent("model.safetensors"))

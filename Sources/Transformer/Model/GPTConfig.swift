@@ -26,7 +26,14 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     /// The layer norms' epsilon.
     public var layerNormEpsilon: Double
     /// The MLP's hidden width, when it is not 4 × ``nEmbd``.
-    public var nInner: Int?
+    public var nInner: Int? {
+        get { innerSize == GPTConfig.unset ? nil : innerSize }
+        set { innerSize = newValue ?? GPTConfig.unset }
+    }
+    /// ``nInner``, or ``unset``.
+    private var innerSize = GPTConfig.unset
+    /// A count that is not given.
+    private static let unset = Int.min
 
     /// A configuration; values are checked when a model is built from it.
     public init(nCtx: Int, nVocab: Int, nEmbd: Int, nHead: Int = 1, nLayer: Int = 1,
@@ -65,68 +72,77 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         public static let nInner = 1...(1 << 18)
     }
 
-    /// The keys it is written with (picoGPT's), in order.
-    enum CodingKeys: String, CodingKey {
-        case nCtx = "n_ctx", nVocab = "n_vocab", nEmbd = "n_embd", nHead = "n_head", nLayer = "n_layer"
-        case nInner = "n_inner", layerNormEpsilon = "layer_norm_epsilon"
+    /// Each count once: its dimension (whose name is picoGPT's key), the Hugging Face
+    /// key read beside it (and written to a checkpoint's `config.json`), where it
+    /// lives and its limits. Decoding, encoding, validation and the shape rules
+    /// (`Dims`) read it; `n_inner` alone is optional.
+    static var counts: [(dim: Dim.Symbol, alias: String?, path: WritableKeyPath<GPTConfig, Int>, limits: ClosedRange<Int>)] {
+        [(.ctx, "n_positions", \.nCtx, Limits.nCtx), (.vocab, "vocab_size", \.nVocab, Limits.nVocab), (.embd, nil, \.nEmbd, Limits.nEmbd),
+         (.heads, nil, \.nHead, Limits.nHead), (.layers, nil, \.nLayer, Limits.nLayer), (.hidden, nil, \.innerSize, Limits.nInner)]
     }
-
-    /// The keys it is read from: picoGPT's and Hugging Face's.
-    enum DecodingKeys: String, CodingKey {
-        case n_ctx, n_positions, n_vocab, vocab_size, n_embd, n_head, n_layer, n_inner, layer_norm_epsilon
-        case activation_function, scale_attn_weights, scale_attn_by_inverse_layer_idx
-    }
+    /// The epsilon's key.
+    static let epsilonKey = "layer_norm_epsilon"
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: DecodingKeys.self)
+        let c = try decoder.container(keyedBy: AnyKey.self)
         let path = fieldPath(c.codingPath)
-        func field(_ key: DecodingKeys) -> String { path == "(top level)" ? key.stringValue : "\(path).\(key.stringValue)" }
+        func field(_ key: String) -> String { path == "(top level)" ? key : "\(path).\(key)" }
         /// An integer in `range`, or nil when absent or null.
-        func count(_ key: DecodingKeys, _ range: ClosedRange<Int>) throws -> Int? {
-            guard c.contains(key), try !c.decodeNil(forKey: key) else { return nil }
-            let int = try? c.decode(Int.self, forKey: key)
+        func count(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard c.contains(AnyKey(key)), try !c.decodeNil(forKey: AnyKey(key)) else { return nil }
+            let int = try? c.decode(Int.self, forKey: AnyKey(key))
             if let int, range.contains(int) { return int }
-            let found = int.map(String.init) ?? (try? c.decode(Double.self, forKey: key)).map { "\($0)" } ?? "a value that is not a number"
+            let found = int.map(String.init) ?? (try? c.decode(Double.self, forKey: AnyKey(key))).map { "\($0)" } ?? "a value that is not a number"
             throw ModelError.invalidValue(field: field(key), reason: "must be an integer in \(range.lowerBound)…\(range.upperBound), found \(found)")
         }
-        /// `a` or `b` (which must agree when both are given); required.
-        func either(_ a: DecodingKeys, _ b: DecodingKeys, _ range: ClosedRange<Int>) throws -> Int {
-            switch (try count(a, range), try count(b, range)) {
+        self.init(nCtx: 0, nVocab: 0, nEmbd: 0)
+        for row in GPTConfig.counts {
+            let key = row.dim.rawValue
+            switch (try count(key, row.limits), try row.alias.map { try count($0, row.limits) } ?? nil) {
             case let (x?, y?) where x != y:
-                throw ModelError.invalidValue(field: field(a), reason: "\(x) disagrees with \(b.stringValue) \(y)")
-            case let (x?, _), let (nil, x?): return x
-            case (nil, nil): throw ModelError.invalidJSON("missing field \(field(a)) (or \(b.stringValue))")
+                throw ModelError.invalidValue(field: field(key), reason: "\(x) disagrees with \(row.alias!) \(y)")
+            case let (x?, _), let (nil, x?): self[keyPath: row.path] = x
+            case (nil, nil) where row.dim == .hidden: break
+            case (nil, nil): throw ModelError.invalidJSON("missing field \(field(key))" + (row.alias.map { " (or \($0))" } ?? ""))
             }
         }
-        func required(_ key: DecodingKeys, _ range: ClosedRange<Int>) throws -> Int {
-            guard let v = try count(key, range) else { throw ModelError.invalidJSON("missing field \(field(key))") }
-            return v
-        }
-        self.init(nCtx: try either(.n_ctx, .n_positions, Limits.nCtx),
-                  nVocab: try either(.n_vocab, .vocab_size, Limits.nVocab),
-                  nEmbd: try required(.n_embd, Limits.nEmbd),
-                  nHead: try required(.n_head, Limits.nHead),
-                  nLayer: try required(.n_layer, Limits.nLayer),
-                  layerNormEpsilon: 1e-5,
-                  nInner: try count(.n_inner, Limits.nInner))
-        if c.contains(.layer_norm_epsilon) {
-            guard let eps = try? c.decode(Double.self, forKey: .layer_norm_epsilon) else {
-                throw ModelError.invalidValue(field: field(.layer_norm_epsilon), reason: "must be a number")
+        if c.contains(AnyKey(GPTConfig.epsilonKey)) {
+            guard let eps = try? c.decode(Double.self, forKey: AnyKey(GPTConfig.epsilonKey)) else {
+                throw ModelError.invalidValue(field: field(GPTConfig.epsilonKey), reason: "must be a number")
             }
             layerNormEpsilon = eps
         }
-        if let activation = try? c.decodeIfPresent(String.self, forKey: .activation_function),
+        if let activation = try? c.decodeIfPresent(String.self, forKey: AnyKey("activation_function")),
            !["gelu_new", "gelu_pytorch_tanh"].contains(activation) {
-            throw ModelError.invalidValue(field: field(.activation_function),
+            throw ModelError.invalidValue(field: field("activation_function"),
                                           reason: "\"\(activation)\" is not GPT-2's tanh GELU (gelu_new), the only activation implemented")
         }
-        if (try? c.decodeIfPresent(Bool.self, forKey: .scale_attn_weights)) == false {
-            throw ModelError.invalidValue(field: field(.scale_attn_weights), reason: "false is not implemented (GPT-2 scales attention by 1/√head_size)")
+        if (try? c.decodeIfPresent(Bool.self, forKey: AnyKey("scale_attn_weights"))) == false {
+            throw ModelError.invalidValue(field: field("scale_attn_weights"), reason: "false is not implemented (GPT-2 scales attention by 1/√head_size)")
         }
-        if (try? c.decodeIfPresent(Bool.self, forKey: .scale_attn_by_inverse_layer_idx)) == true {
-            throw ModelError.invalidValue(field: field(.scale_attn_by_inverse_layer_idx), reason: "true is not implemented")
+        if (try? c.decodeIfPresent(Bool.self, forKey: AnyKey("scale_attn_by_inverse_layer_idx"))) == true {
+            throw ModelError.invalidValue(field: field("scale_attn_by_inverse_layer_idx"), reason: "true is not implemented")
         }
         try validate(path: path == "(top level)" ? "config" : path)
+    }
+
+    /// Writes picoGPT's keys, in ``counts``' order (`n_inner` when given), then the epsilon.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: AnyKey.self)
+        for row in GPTConfig.counts where self[keyPath: row.path] != GPTConfig.unset {
+            try c.encode(self[keyPath: row.path], forKey: AnyKey(row.dim.rawValue))
+        }
+        try c.encode(layerNormEpsilon, forKey: AnyKey(GPTConfig.epsilonKey))
+    }
+
+    /// The keys of a Hugging Face GPT-2 `config.json`: picoGPT's and their aliases.
+    var huggingFaceKeys: [String: Any] {
+        var keys: [String: Any] = ["model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "activation_function": "gelu_new",
+                                   GPTConfig.epsilonKey: layerNormEpsilon]
+        for row in GPTConfig.counts where self[keyPath: row.path] != GPTConfig.unset {
+            for key in [row.dim.rawValue] + (row.alias.map { [$0] } ?? []) { keys[key] = self[keyPath: row.path] }
+        }
+        return keys
     }
 
     /// Decodes a Hugging Face `config.json`; every problem is a ``CheckpointError``
@@ -145,16 +161,14 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     /// ``Limits``, a width that is not a multiple of the head count, or an
     /// epsilon that is not finite and in `(0, 1]`.
     public func validate(path: String = "config") throws {
-        for (name, value, range) in [("n_ctx", nCtx, Limits.nCtx), ("n_vocab", nVocab, Limits.nVocab),
-                                     ("n_embd", nEmbd, Limits.nEmbd), ("n_head", nHead, Limits.nHead),
-                                     ("n_layer", nLayer, Limits.nLayer), ("n_inner", nInner ?? 1, Limits.nInner)]
-        where !range.contains(value) {
-            throw ModelError.invalidValue(field: "\(path).\(name)", reason: "must be in \(range.lowerBound)…\(range.upperBound), found \(value)")
+        for row in GPTConfig.counts where !row.limits.contains(self[keyPath: row.path]) && self[keyPath: row.path] != GPTConfig.unset {
+            throw ModelError.invalidValue(field: "\(path).\(row.dim.rawValue)",
+                                          reason: "must be in \(row.limits.lowerBound)…\(row.limits.upperBound), found \(self[keyPath: row.path])")
         }
         if nEmbd % nHead != 0 {
             throw ModelError.invalidValue(field: "\(path).n_embd", reason: "\(nEmbd) is not a multiple of n_head \(nHead)")
         }
-        try GPTConfig.checkEpsilon(layerNormEpsilon, field: "\(path).layer_norm_epsilon")
+        try GPTConfig.checkEpsilon(layerNormEpsilon, field: "\(path).\(GPTConfig.epsilonKey)")
     }
 
     /// A layer norm's epsilon must be finite and in `(0, 1]`.

@@ -55,8 +55,9 @@ package struct ParameterKey: ExpressibleByStringLiteral, Sendable {
 
 /// A size in a shape rule: `factor ×` one of the model's dimensions (`.embd * 3`).
 package struct Dim: Sendable, Equatable {
-    /// The dimensions a shape rule names. A model binds them from its config; an
-    /// operation on its own binds each from the first tensor that uses it.
+    /// The dimensions a shape rule names, each under its config key (see
+    /// ``GPTConfig/counts``). A model binds them from its config; an operation
+    /// on its own binds each from the first tensor that uses it.
     package enum Symbol: String, Sendable {
         case embd = "n_embd", hidden = "n_inner", vocab = "n_vocab", ctx = "n_ctx", heads = "n_head", layers = "n_layer"
         /// A linear map's sizes, which the operation holding it renames.
@@ -84,8 +85,8 @@ package struct Dims: Sendable {
     /// Every dimension of `config`.
     init(_ config: GPTConfig? = nil) {
         guard let config else { return }
-        sizes = [.embd: config.nEmbd, .hidden: config.hiddenSize, .vocab: config.nVocab, .ctx: config.nCtx,
-                 .heads: config.nHead, .layers: config.nLayer]
+        for row in GPTConfig.counts { sizes[row.dim] = config[keyPath: row.path] }
+        sizes[.hidden] = config.hiddenSize
         epsilon = config.layerNormEpsilon
     }
 
