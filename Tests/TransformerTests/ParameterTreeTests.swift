@@ -57,7 +57,7 @@ struct ParameterTreeTests {
         #expect(throws: ModelError.shapeMismatch(field: "attn.c_attn.w", expected: "[8, 24]", found: "[64, 192]")) {   // ln_1 came first
             try TransformerBlock(attn: tiny.blocks[0].attn, ln1: LayerNorm(width: 8))
         }
-        #expect(throws: ModelError.invalidValue(field: "blocks[0].attn.n_head", reason: "config.n_head is 4, found 1")) {
+        #expect(throws: ModelError.invalidValue(field: "blocks[0].attn.n_head", reason: "the config gives 4, found 1")) {
             let attn = tiny.blocks[0].attn
             try GPT(config: tiny.config, wte: tiny.wte, wpe: tiny.wpe,
                     blocks: [try TransformerBlock(attn: CausalSelfAttention(cAttn: attn.cAttn, cProj: attn.cProj)), tiny.blocks[1]])

@@ -53,8 +53,7 @@ extension GPT {
         let weights = dtype == .float32 ? .float32 : weights
         let prefix = file.tensors["transformer.wte.weight"] != nil ? "transformer." : ""
         var model = GPT.blank, sites: [ParameterWalk.Site] = []
-        model.config = config
-        try model.walk(.build, dims: Dims(config)) { site, _ in sites.append(site) } vector: { site, _ in sites.append(site) }
+        try model.walk(.build, config: config) { site, _ in sites.append(site) } vector: { site, _ in sites.append(site) }
         try GPT.checkTensorNames(file, prefix: prefix, names: sites.map(\.name), layers: config.nLayer)
         for site in sites { _ = try file.info(prefix + site.name, shape: site.shape) }   // all of them before any is read
         // A Linear keeps its Floats transposed (see Linear.w): they are read in that layout.

@@ -33,7 +33,9 @@ extension GPT: Codable, ParameterModule {
         try v.weight(ParameterKey("wpe", checkpoint: "wpe.weight"), &wpe, .ctx, .embd, embedding: true)
         try v.list(ParameterKey("blocks", checkpoint: "h"), &blocks, .layers)
         try v.optional("ln_f", &lnF)
-        try v.names("vocabulary", &vocabulary, .vocab)
+        try v.setting("vocabulary", &vocabulary, bound: nil, fallback: nil)
+        try v.require(vocabulary.map { $0.count == config.nVocab } ?? true, "vocabulary",
+                      "config.n_vocab is \(config.nVocab), found \(vocabulary?.count ?? 0) names")
     }
 
     /// Decodes a model from JSON data, with errors that name the field.

@@ -8,7 +8,7 @@ import LinearAlgebra
 extension ParameterModule {
     /// Decodes the declared fields, then validates them (see ``validate(field:)``).
     public init(from decoder: Decoder) throws {
-        var visitor = JSONDecodingVisitor(container: try decoder.container(keyedBy: AnyKey.self), dims: Dims())
+        var visitor = JSONDecodingVisitor(container: try decoder.container(keyedBy: AnyKey.self))
         self = .blank
         try visit(&visitor)
         try validate(field: decoder.codingPath.isEmpty ? "" : fieldPath(decoder.codingPath))
@@ -34,8 +34,8 @@ struct AnyKey: CodingKey {
 /// Reads a module's declared fields from a JSON object.
 struct JSONDecodingVisitor: ParameterVisitor {
     let container: KeyedDecodingContainer<AnyKey>
-    /// Bound by a model's config: the defaults of `n_head` and `eps`.
-    var dims: Dims
+    /// A model's config, once read: the settings' defaults and the blocks' count.
+    var config: GPTConfig?
 
     func weight(_ key: ParameterKey, _ w: inout WeightMatrix, _ rows: Dim, _ cols: Dim, embedding: Bool) throws {
         w = WeightMatrix(try container.decode(Matrix.self, forKey: AnyKey(key.json)))
@@ -45,18 +45,18 @@ struct JSONDecodingVisitor: ParameterVisitor {
         v = Matrix(row: try container.decode([Double].self, forKey: AnyKey(key.json)))
     }
 
-    func count(_ key: String, _ value: inout Int, _ symbol: Dim.Symbol) throws {
-        value = try container.decodeIfPresent(Int.self, forKey: AnyKey(key)) ?? dims[symbol] ?? 1
+    func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws {
+        let bound = bound.flatMap { config?[keyPath: $0] }
+        value = try container.decodeIfPresent(T.self, forKey: AnyKey(key)) ?? bound ?? fallback
     }
 
-    func epsilon(_ key: String, _ value: inout Double) throws {
-        value = try container.decodeIfPresent(Double.self, forKey: AnyKey(key)) ?? dims.epsilon ?? 1e-5
+    mutating func config(_ key: String, _ config: inout GPTConfig) throws {
+        config = try container.decode(GPTConfig.self, forKey: AnyKey(key))
+        self.config = config
     }
-
-    func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) {}
 
     func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
-        var visitor = JSONDecodingVisitor(container: try container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)), dims: dims)
+        var visitor = JSONDecodingVisitor(container: try container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)), config: config)
         part = .blank
         try part.visit(&visitor)
     }
@@ -72,24 +72,15 @@ struct JSONDecodingVisitor: ParameterVisitor {
         var list = try container.nestedUnkeyedContainer(forKey: AnyKey(key.json))
         parts = []
         while !list.isAtEnd {
-            if let limit = dims[count], parts.count >= limit {       // refused before a hostile file's millionth block is read
+            if let limit = config.map(Dims.init)?[count], parts.count >= limit {   // refused before a hostile file's millionth block is read
                 throw ModelError.invalidValue(field: fieldPath(container.codingPath, AnyKey(key.json)),
                                               reason: "config.\(count.symbol.rawValue) is \(limit), found more \(key.json)")
             }
-            var visitor = JSONDecodingVisitor(container: try list.nestedContainer(keyedBy: AnyKey.self), dims: dims)
+            var visitor = JSONDecodingVisitor(container: try list.nestedContainer(keyedBy: AnyKey.self), config: config)
             var part = M.blank
             try part.visit(&visitor)
             parts.append(part)
         }
-    }
-
-    mutating func config(_ key: String, _ config: inout GPTConfig) throws {
-        config = try container.decode(GPTConfig.self, forKey: AnyKey(key))
-        dims = Dims(config)
-    }
-
-    func names(_ key: String, _ names: inout [String]?, _ count: Dim) throws {
-        names = try container.decodeIfPresent([String].self, forKey: AnyKey(key))
     }
 }
 
@@ -105,15 +96,13 @@ struct JSONEncodingVisitor: ParameterVisitor {
         try container.encode(v.elements, forKey: AnyKey(key.json))
     }
 
-    mutating func count(_ key: String, _ value: inout Int, _ symbol: Dim.Symbol) throws {
+    mutating func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws {
         try container.encode(value, forKey: AnyKey(key))
     }
 
-    mutating func epsilon(_ key: String, _ value: inout Double) throws {
-        try container.encode(value, forKey: AnyKey(key))
+    mutating func config(_ key: String, _ config: inout GPTConfig) throws {
+        try container.encode(config, forKey: AnyKey(key))
     }
-
-    func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) {}
 
     mutating func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
         var visitor = JSONEncodingVisitor(container: container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)))
@@ -130,13 +119,5 @@ struct JSONEncodingVisitor: ParameterVisitor {
             var visitor = JSONEncodingVisitor(container: list.nestedContainer(keyedBy: AnyKey.self))
             try parts[i].visit(&visitor)
         }
-    }
-
-    mutating func config(_ key: String, _ config: inout GPTConfig) throws {
-        try container.encode(config, forKey: AnyKey(key))
-    }
-
-    mutating func names(_ key: String, _ names: inout [String]?, _ count: Dim) throws {
-        try container.encodeIfPresent(names, forKey: AnyKey(key))
     }
 }

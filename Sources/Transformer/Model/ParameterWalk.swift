@@ -20,7 +20,7 @@ package struct ParameterWalk: ParameterVisitor {
         case check
         /// Visits what is there.
         case read
-        /// Builds the structure the dimensions give (every optional part, `n_layer` blocks, the
+        /// Builds the structure `config` gives (every optional part, `n_layer` blocks, the
         /// config's settings), for a loader to fill.
         case build
         /// Visits what is there and refuses a missing part (a checkpoint has them all).
@@ -28,66 +28,50 @@ package struct ParameterWalk: ParameterVisitor {
     }
 
     let mode: Mode
-    var dims: Dims
-    var onWeight: (Site, inout WeightMatrix) throws -> Void
-    var onVector: (Site, inout Matrix) throws -> Void
-    private var field: String, name = "", rename: [Dim.Symbol: Dim] = [:]
-
-    init(_ mode: Mode, dims: Dims, field: String, onWeight: @escaping (Site, inout WeightMatrix) throws -> Void,
-         onVector: @escaping (Site, inout Matrix) throws -> Void) {
-        self.mode = mode
-        self.dims = dims
-        self.field = field
-        self.onWeight = onWeight
-        self.onVector = onVector
-    }
+    /// The model's config, once visited (or given): it binds the dimensions and settings.
+    var config: GPTConfig?
+    var field = "", name = "", dims = Dims(), rename: [Dim.Symbol: Dim] = [:]
+    var onWeight: (Site, inout WeightMatrix) throws -> Void = { _, _ in }
+    var onVector: (Site, inout Matrix) throws -> Void = { _, _ in }
 
     private func field(_ key: String) -> String { field.isEmpty ? key : field + "." + key }
     private func name(_ key: String) -> String { name.isEmpty ? key : name + "." + key }
 
-    private func site(_ key: ParameterKey, _ shape: [Dim], _ embedding: Bool) -> Site {
-        Site(field: field(key.json), name: name(key.checkpoint), shape: shape.map { dims[$0] ?? -1 }, embedding: embedding)
-    }
-
-    /// Throws unless `found` fits `shape` (checking only).
-    private mutating func check(_ key: ParameterKey, _ shape: [Dim], _ found: [Int]) throws {
-        guard mode == .check else { return }
-        var fits = true
-        for (d, n) in zip(shape, found) where !dims.fit(d, n) { fits = false }
-        if !fits {
+    /// Hands a parameter on, once its shape `found` fits `shape` (when checking).
+    private mutating func visit<P>(_ key: ParameterKey, _ p: inout P, _ shape: [Dim], found: [Int], embedding: Bool = false,
+                                   _ body: (Site, inout P) throws -> Void) throws {
+        let shape = shape.map { $0.renamed(rename) }
+        if mode == .check, !zip(shape, found).map({ dims.fit($0, $1) }).allSatisfy({ $0 }) {
             throw ModelError.shapeMismatch(field: field(key.json), expected: dims.describe(shape),
                                            found: "[" + found.map(String.init).joined(separator: ", ") + "]")
         }
+        try body(Site(field: field(key.json), name: name(key.checkpoint), shape: shape.map { dims[$0] ?? -1 }, embedding: embedding), &p)
     }
 
     package mutating func weight(_ key: ParameterKey, _ w: inout WeightMatrix, _ rows: Dim, _ cols: Dim, embedding: Bool) throws {
-        let shape = [rows.renamed(rename), cols.renamed(rename)]
-        try check(key, shape, [w.rows, w.cols])
-        try onWeight(site(key, shape, embedding), &w)
+        try visit(key, &w, [rows, cols], found: [w.rows, w.cols], embedding: embedding, onWeight)
     }
 
     package mutating func vector(_ key: ParameterKey, _ v: inout Matrix, _ count: Dim) throws {
-        let shape = [count.renamed(rename)]
-        try check(key, shape, [v.cols])
-        try onVector(site(key, shape, false), &v)
+        try visit(key, &v, [count], found: [v.cols], onVector)
     }
 
-    package mutating func count(_ key: String, _ value: inout Int, _ symbol: Dim.Symbol) throws {
-        let dim = Dim(symbol: symbol, factor: 1)
-        if mode == .build, let size = dims[dim] { value = size }
-        if mode == .check, !dims.fit(dim, value) {
-            throw ModelError.invalidValue(field: field(key), reason: dims[dim].map { "config.\(symbol.rawValue) is \($0), found \(value)" }
-                                          ?? "must be ≥ 1, found \(value)")
+    package func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws {
+        guard let bound, let config else { return }
+        if mode == .build { value = config[keyPath: bound] }
+        if mode == .check, value != config[keyPath: bound] {
+            throw ModelError.invalidValue(field: field(key), reason: "the config gives \(config[keyPath: bound]), found \(value)")
         }
-    }
-
-    package mutating func epsilon(_ key: String, _ value: inout Double) throws {
-        if mode == .build, let eps = dims.epsilon { value = eps }
-        if mode == .check { try GPTConfig.checkEpsilon(value, field: field(key)) }
     }
 
     package func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) throws {
         if mode == .check, !holds { throw ModelError.invalidValue(field: field(key), reason: reason()) }
+    }
+
+    package mutating func config(_ key: String, _ config: inout GPTConfig) throws {
+        if mode == .build, let given = self.config { config = given }
+        if mode == .check { try config.validate() }
+        (self.config, dims) = (config, Dims(config))
     }
 
     package mutating func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
@@ -99,13 +83,11 @@ package struct ParameterWalk: ParameterVisitor {
     }
 
     package mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
-        if part == nil {
-            switch mode {
-            case .check, .read: return
-            case .build: part = M.blank
-            case .export:
-                throw ModelError.invalidValue(field: field(key.json), reason: "missing: a Hugging Face GPT-2 checkpoint has every part of GPT-2")
-            }
+        switch (part, mode) {
+        case (nil, .check), (nil, .read): return
+        case (nil, .build): part = M.blank
+        case (nil, .export): throw ModelError.invalidValue(field: field(key.json), reason: "missing: a Hugging Face GPT-2 checkpoint has every part of GPT-2")
+        default: break
         }
         try self.part(key, &part!, [:])
     }
@@ -122,26 +104,15 @@ package struct ParameterWalk: ParameterVisitor {
             try parts[i].visit(&self)
         }
     }
-
-    package mutating func config(_ key: String, _ config: inout GPTConfig) throws {
-        if mode == .check { try config.validate() }
-        dims = Dims(config)
-    }
-
-    package mutating func names(_ key: String, _ names: inout [String]?, _ count: Dim) throws {
-        if mode == .check, let names, !dims.fit(count, names.count) {
-            throw ModelError.invalidValue(field: field(key), reason: "config.\(count.symbol.rawValue) is \(dims[count] ?? 0), found \(names.count) names")
-        }
-    }
 }
 
 extension ParameterModule {
-    /// Walks the parameters in `mode` (see ``ParameterWalk``), with `dims` bound
-    /// and fields named from `field` on.
-    package mutating func walk(_ mode: ParameterWalk.Mode, dims: Dims = Dims(), field: String = "",
+    /// Walks the parameters in `mode` (see ``ParameterWalk``), `config` binding
+    /// the dimensions, fields named from `field` on.
+    package mutating func walk(_ mode: ParameterWalk.Mode, config: GPTConfig? = nil, field: String = "",
                                weight: @escaping (ParameterWalk.Site, inout WeightMatrix) throws -> Void = { _, _ in },
                                vector: @escaping (ParameterWalk.Site, inout Matrix) throws -> Void = { _, _ in }) throws {
-        var walk = ParameterWalk(mode, dims: dims, field: field, onWeight: weight, onVector: vector)
+        var walk = ParameterWalk(mode: mode, config: config, field: field, dims: Dims(config), onWeight: weight, onVector: vector)
         try visit(&walk)
     }
 

@@ -32,7 +32,7 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
     package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
         try v.part("c_attn", &cAttn, [.input: .embd, .output: .embd * 3])
         try v.part("c_proj", &cProj, [.input: .embd, .output: .embd])
-        try v.count("n_head", &nHead, .heads)
+        try v.setting("n_head", &nHead, bound: \.nHead, fallback: 1)
         try v.require(nHead > 0 && width % nHead == 0, "n_head", "width \(width) is not a positive multiple of n_head \(nHead)")
     }
 

@@ -30,7 +30,8 @@ public struct LayerNorm: OperationModel, ParameterModule, Equatable {
     package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
         try v.vector(ParameterKey("g", checkpoint: "weight"), &g, .embd)
         try v.vector(ParameterKey("b", checkpoint: "bias"), &b, .embd)
-        try v.epsilon("eps", &eps)
+        try v.setting("eps", &eps, bound: \.layerNormEpsilon, fallback: 1e-5)
+        try v.require(eps > 0 && eps <= 1, "eps", "must be in (0, 1], found \(eps)")
     }
 
     /// The width `d` it normalises.

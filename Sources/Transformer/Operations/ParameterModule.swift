@@ -22,23 +22,23 @@ package protocol ParameterVisitor {
     mutating func weight(_ key: ParameterKey, _ w: inout WeightMatrix, _ rows: Dim, _ cols: Dim, embedding: Bool) throws
     /// A vector of `count` numbers, held as a `[1, count]` row.
     mutating func vector(_ key: ParameterKey, _ v: inout Matrix, _ count: Dim) throws
-    /// An integer setting that is one of the model's dimensions (`n_head`): the
-    /// config's in a model, 1 when absent on its own.
-    mutating func count(_ key: String, _ value: inout Int, _ symbol: Dim.Symbol) throws
-    /// A layer norm's epsilon: the config's in a model, 1e-5 when absent on its own; in (0, 1].
-    mutating func epsilon(_ key: String, _ value: inout Double) throws
+    /// A setting (`n_head`, `eps`, token names): inside a model it must equal the
+    /// config's value at `bound`, which is also its default; on its own it defaults to `fallback`.
+    mutating func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws
     /// A rule between settings and shapes, checked when validating (`reason` says what is wrong).
     mutating func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) throws
+    /// A model's configuration, which binds every dimension.
+    mutating func config(_ key: String, _ config: inout GPTConfig) throws
     /// A part whose shape symbols are renamed (`[.input: .embd, .output: .embd * 3]`).
     mutating func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws
     /// A part a model may lack (a missing layer norm is the identity).
     mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws
     /// `count` parts in a row (a model's blocks).
     mutating func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws
-    /// A model's configuration, which binds every dimension.
-    mutating func config(_ key: String, _ config: inout GPTConfig) throws
-    /// Optional token names, one per token of the vocabulary.
-    mutating func names(_ key: String, _ names: inout [String]?, _ count: Dim) throws
+}
+
+extension ParameterVisitor {
+    package func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) {}
 }
 
 /// A name in JSON (picoGPT's layout) and in a Hugging Face checkpoint.
@@ -76,24 +76,19 @@ package struct Dim: Sendable, Equatable {
     func renamed(_ rename: [Symbol: Dim]) -> Dim { rename[symbol].map { $0 * factor } ?? self }
 }
 
-/// The sizes of the dimensions bound so far, and the config's epsilon.
+/// The sizes of the dimensions bound so far.
 package struct Dims: Sendable {
     private var sizes: [Dim.Symbol: Int] = [:]
-    /// The config's layer-norm epsilon, inside a model.
-    var epsilon: Double?
 
     /// Every dimension of `config`.
     init(_ config: GPTConfig? = nil) {
         guard let config else { return }
         for row in GPTConfig.counts { sizes[row.dim] = config[keyPath: row.path] }
         sizes[.hidden] = config.hiddenSize
-        epsilon = config.layerNormEpsilon
     }
 
     /// The size of `d`, if its symbol is bound.
     subscript(d: Dim) -> Int? { sizes[d.symbol].map { $0 * d.factor } }
-    /// The size of `symbol`, if bound.
-    subscript(symbol: Dim.Symbol) -> Int? { sizes[symbol] }
 
     /// Whether `found` is `d`'s size; an unbound symbol is bound to fit it when it can.
     mutating func fit(_ d: Dim, _ found: Int) -> Bool {
