@@ -74,7 +74,7 @@ struct HandmadeCommand: ParsableCommand {
         let vocab = tokenizer.vocabulary
         let header = ["pos", "token", "next"] + vocab.map { "p(\($0))" } + vocab.map { "logit(\($0))" }
         var rows: [[String]] = []
-        let predictions = (0..<logits.rows).map { Ranking.argmax(logits[row: $0]) }
+        let predictions = logits.rowArgmax()
         for i in 0..<tokens.count {
             rows.append([String(i), vocab[tokens[i]], vocab[predictions[i]]]
                         + probabilities[row: i].map { String(format: "%.4f", $0) }

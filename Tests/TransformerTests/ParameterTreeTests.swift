@@ -74,8 +74,8 @@ struct ParameterTreeTests {
             let tolerance: Double = [SafetensorsDType.float16: 1e-3, .bfloat16: 1e-2][dtype] ?? 0
             expectClose(loaded.wte.matrix, tiny.wte.matrix, relative: tolerance, "\(dtype)")
         }
-        #expect(bfloat16Bits(1.00390625) == 0x3F80)          // a tie rounds to even
-        #expect(bfloat16Bits(1.01171875) == 0x3F82)
+        #expect(BFloat16.bits(1.00390625) == 0x3F80)          // a tie rounds to even
+        #expect(BFloat16.bits(1.01171875) == 0x3F82)
         #expect(throws: CheckpointError.self) { try tiny.save(directory: temporaryDirectory(), dtype: .int8) }
     }
 

@@ -38,13 +38,9 @@ extension DenseMatrix {
         }
     }
 
-    /// The column index of each row's largest element (the first on ties).
+    /// The column index of each row's largest element, in ``Ranking``'s order (the first on ties).
     package func rowArgmax() -> [Int] {
         precondition(cols > 0, "rowArgmax: no columns in \(shapeDescription)")
-        return (0..<rows).map { r in
-            var best = 0
-            for c in 1..<max(cols, 1) where elements[r * cols + c] > elements[r * cols + best] { best = c }
-            return best
-        }
+        return (0..<rows).map { Ranking.argmax(self[row: $0].map(Double.init)) }
     }
 }

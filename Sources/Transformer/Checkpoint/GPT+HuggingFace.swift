@@ -25,20 +25,15 @@ extension GPT {
     /// - Throws: ``CheckpointError`` naming the file (and tensor) for a missing or
     ///   broken directory, file, tensor or shape.
     public init(directory: URL, weights: WeightMatrix.Precision = .both, dtype: DType = .float64) throws {
-        let (config, file) = try GPT.openCheckpoint(directory)
-        try self.init(config: config, safetensors: file, weights: weights, dtype: dtype)
-    }
-
-    /// The config and the validated (not yet read) weights file of a Hugging Face GPT-2 directory.
-    static func openCheckpoint(_ directory: URL) throws -> (GPTConfig, SafetensorsFile) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw CheckpointError(file: directory.path, "no such model directory", kind: .missing)
         }
         guard isDirectory.boolValue else { throw CheckpointError(file: directory.path, "is not a directory", kind: .unreadable) }
         let configURL = directory.appendingPathComponent("config.json")
-        let config = try GPTConfig(huggingFace: readRegularFile(configURL, limit: maxConfigSize), file: configURL.path)
-        return (config, try SafetensorsFile(url: directory.appendingPathComponent("model.safetensors")))
+        let config = try GPTConfig(huggingFace: readRegularFile(configURL, limit: GPT.maxConfigSize), file: configURL.path)
+        try self.init(config: config, safetensors: SafetensorsFile(url: directory.appendingPathComponent("model.safetensors")),
+                      weights: weights, dtype: dtype)
     }
 
     /// Builds a model of `config`'s shape from a validated safetensors file,
@@ -55,14 +50,15 @@ extension GPT {
         var model = GPT.blank, sites: [ParameterWalk.Site] = []
         try model.walk(.build, config: config) { site, _ in sites.append(site) } vector: { site, _ in sites.append(site) }
         try GPT.checkTensorNames(file, prefix: prefix, names: sites.map(\.name), layers: config.nLayer)
-        for site in sites { _ = try file.info(prefix + site.name, shape: site.shape) }   // all of them before any is read
-        // A Linear keeps its Floats transposed (see Linear.w): they are read in that layout.
-        let matrices = sites.filter { $0.shape.count == 2 }.map {
-            (prefix + $0.name, $0.shape, $0.embedding ? GPT.embeddingPrecision(weights) : weights, !$0.embedding)
-        }
-        var loadedMatrices = try file.weightMatrices(matrices)[...]
-        var loadedVectors = try file.matrices(sites.filter { $0.shape.count == 1 }.map { (prefix + $0.name, $0.shape) })[...]
-        try model.walk(.read) { _, w in w = loadedMatrices.removeFirst() } vector: { _, v in v = loadedVectors.removeFirst() }
+        // All checked before any is read. A Linear keeps its Floats transposed (see Linear.w): they are read in that layout.
+        let requests = sites.map { (name: prefix + $0.name, shape: $0.shape) }
+        var loaded = try file.read(requests) { i in
+            let site = sites[i], name = requests[i].name
+            if site.shape.count == 1 { return WeightMatrix(try file.matrix(name)) }
+            return try file.weightMatrix(name, shape: site.shape, precision: site.embedding ? GPT.embeddingPrecision(weights) : weights,
+                                         floatsTransposed: !site.embedding)
+        }[...]
+        try model.walk(.read) { _, w in w = loaded.removeFirst() } vector: { _, v in v = loaded.removeFirst().matrix }
         for head in ["lm_head.weight", prefix + "lm_head.weight"] where file.tensors[head] != nil {
             guard try file.sameValues(head, prefix + "wte.weight") else {
                 throw CheckpointError(file: file.name, tensor: head, "differs from \(prefix)wte.weight: an untied output head is not implemented (GPT-2 ties it to the token embeddings)")

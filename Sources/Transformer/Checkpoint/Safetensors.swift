@@ -229,7 +229,7 @@ package struct SafetensorsFile {
         case .float64: store { E(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
         case .float32: store { E(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
         case .float16: store { E(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))) }
-        case .bfloat16: store { E(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)) }
+        case .bfloat16: store { E(BFloat16.float(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
         default: store { _ in 0 }
         }
     }
@@ -254,23 +254,6 @@ package struct SafetensorsFile {
         return info
     }
 
-    /// Several tensors at once, as by ``matrix(_:shape:)``: all are checked
-    /// (present, of the given shape) before any is read, then they are read on
-    /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
-    package func matrices(_ requests: [(name: String, shape: [Int])]) throws -> [Matrix] {
-        try read(requests, matrix(_:shape:))
-    }
-
-    /// Several 2-D tensors at once, each as by ``weightMatrix(_:shape:precision:floatsTransposed:)``
-    /// in its own precision and layout, checked and read as by ``matrices(_:)``.
-    package func weightMatrices(_ requests: [(name: String, shape: [Int], precision: WeightMatrix.Precision,
-                                              floatsTransposed: Bool)]) throws -> [WeightMatrix] {
-        let asked = Dictionary(requests.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return try read(requests.map { ($0.name, $0.shape) }) {
-            try weightMatrix($0, shape: $1, precision: asked[$0]!.precision, floatsTransposed: asked[$0]!.floatsTransposed)
-        }
-    }
-
     /// Whether two tensors hold the same shape and values (compared as
     /// stored when their dtypes agree, as `Double`s otherwise).
     package func sameValues(_ a: String, _ b: String) throws -> Bool {
@@ -290,10 +273,10 @@ package struct SafetensorsFile {
         return equal
     }
 
-    /// Checks every request, then reads them with `reader` on
-    /// ``LinearAlgebra/threadCount`` threads, largest first; results in request order.
-    private func read<T>(_ requests: [(name: String, shape: [Int])],
-                         _ reader: (String, [Int]) throws -> T) throws -> [T] {
+    /// Several tensors at once: all are checked (present, of the given shape)
+    /// before any is read, then `reader` reads request `i` for every `i` on
+    /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
+    package func read<T>(_ requests: [(name: String, shape: [Int])], _ reader: (Int) throws -> T) throws -> [T] {
         for (name, shape) in requests { _ = try info(name, shape: shape) }
         let order = requests.indices.sorted { tensors[requests[$0].name]!.range.count > tensors[requests[$1].name]!.range.count }
         var results = [Result<T, Error>?](repeating: nil, count: requests.count)
@@ -301,8 +284,7 @@ package struct SafetensorsFile {
         results.withUnsafeMutableBufferPointer { out in
             parallelFor(workers) { w in
                 for i in stride(from: w, to: order.count, by: workers) {
-                    let r = requests[order[i]]
-                    out[order[i]] = Result { try reader(r.name, r.shape) }
+                    out[order[i]] = Result { try reader(order[i]) }
                 }
             }
         }
@@ -341,20 +323,12 @@ package struct SafetensorsFile {
             switch dtype {
             case .float64: t.values.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
             case .float16: t.values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
-            case .bfloat16: t.values.map { bfloat16Bits($0).littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+            case .bfloat16: t.values.map { BFloat16.bits($0).littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
             default: t.values.map { Float($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
             }
         }
         try out.write(to: url, options: .atomic)
     }
-}
-
-/// `value` as bfloat16 bits: the upper half of its `Float`, rounded to nearest
-/// even (NaN stays a NaN).
-package func bfloat16Bits(_ value: Double) -> UInt16 {
-    let bits = Float(value).bitPattern
-    if Float(value).isNaN { return UInt16(bits >> 16) | 0x40 }
-    return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
 }
 
 /// Where a safetensors file's bytes come from: memory, or a file read by range.

@@ -7,7 +7,10 @@ import Foundation
 /// `n_inner` are accepted too (where both names are given they must agree).
 /// `n_embd`, `n_head`, `n_layer`, the context and the vocabulary are required;
 /// `layer_norm_epsilon` defaults to 1e-5 and `n_inner` to 4 × `n_embd`. Every
-/// count must lie within ``Limits``. Keys Hugging Face uses for variants this
+/// count is at least 1 and at most: `n_ctx` 2²⁰, `n_vocab` 2²², `n_embd` 2¹⁶,
+/// `n_head` 2¹² (and a divisor of `n_embd`), `n_layer` 2¹², `n_inner` 2¹⁸ — far
+/// beyond any GPT-2, and small enough that no product of them overflows, so a
+/// hostile file is refused before anything is allocated. Keys Hugging Face uses for variants this
 /// library does not implement are refused when they ask for one:
 /// `activation_function` other than GPT-2's tanh GELU (`gelu_new`,
 /// `gelu_pytorch_tanh`), `scale_attn_weights: false`,
@@ -50,35 +53,17 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     /// GPT-2 124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens.
     public static let gpt2 = GPTConfig(nCtx: 1024, nVocab: 50257, nEmbd: 768, nHead: 12, nLayer: 12)
 
-    /// The MLP's hidden width: ``nInner``, or 4 × ``nEmbd`` (within ``Limits/nInner``
+    /// The MLP's hidden width: ``nInner``, or 4 × ``nEmbd`` (within `n_inner`'s limit
     /// whenever ``nEmbd`` is within its limit).
     public var hiddenSize: Int { nInner ?? 4 * nEmbd }
-
-    /// The accepted range of every count. Far beyond any GPT-2 (whose largest
-    /// has 48 layers, width 1600), and small enough that no product of them
-    /// overflows, so a hostile file is refused before anything is allocated.
-    public enum Limits {
-        /// `n_ctx`: up to 2²⁰ positions.
-        public static let nCtx = 1...(1 << 20)
-        /// `n_vocab`: up to 2²² tokens.
-        public static let nVocab = 1...(1 << 22)
-        /// `n_embd`: up to 2¹⁶.
-        public static let nEmbd = 1...(1 << 16)
-        /// `n_head`: up to 2¹² (and a divisor of `n_embd`).
-        public static let nHead = 1...(1 << 12)
-        /// `n_layer`: up to 2¹².
-        public static let nLayer = 1...(1 << 12)
-        /// `n_inner`: up to 2¹⁸.
-        public static let nInner = 1...(1 << 18)
-    }
 
     /// Each count once: its dimension (whose name is picoGPT's key), the Hugging Face
     /// key read beside it (and written to a checkpoint's `config.json`), where it
     /// lives and its limits. Decoding, encoding, validation and the shape rules
     /// (`Dims`) read it; `n_inner` alone is optional.
     static var counts: [(dim: Dim.Symbol, alias: String?, path: WritableKeyPath<GPTConfig, Int>, limits: ClosedRange<Int>)] {
-        [(.ctx, "n_positions", \.nCtx, Limits.nCtx), (.vocab, "vocab_size", \.nVocab, Limits.nVocab), (.embd, nil, \.nEmbd, Limits.nEmbd),
-         (.heads, nil, \.nHead, Limits.nHead), (.layers, nil, \.nLayer, Limits.nLayer), (.hidden, nil, \.innerSize, Limits.nInner)]
+        [(.ctx, "n_positions", \.nCtx, 1...(1 << 20)), (.vocab, "vocab_size", \.nVocab, 1...(1 << 22)), (.embd, nil, \.nEmbd, 1...(1 << 16)),
+         (.heads, nil, \.nHead, 1...(1 << 12)), (.layers, nil, \.nLayer, 1...(1 << 12)), (.hidden, nil, \.innerSize, 1...(1 << 18))]
     }
     /// The epsilon's key.
     static let epsilonKey = "layer_norm_epsilon"
@@ -150,15 +135,13 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     public init(huggingFace data: Data, file: String = "config.json") throws {
         do {
             self = try JSONDecoder().decode(GPTConfig.self, from: data)
-        } catch let error as DecodingError {
-            throw CheckpointError(file: file, ModelError(error).description)
-        } catch let error as ModelError {
-            throw CheckpointError(file: file, error.description)
+        } catch {
+            throw CheckpointError(file: file, (error as? DecodingError).map { ModelError($0).description } ?? "\(error)")
         }
     }
 
     /// Throws ``ModelError/invalidValue(field:reason:)`` for a count outside
-    /// ``Limits``, a width that is not a multiple of the head count, or an
+    /// its limits, a width that is not a multiple of the head count, or an
     /// epsilon that is not finite and in `(0, 1]`.
     public func validate(path: String = "config") throws {
         for row in GPTConfig.counts where !row.limits.contains(self[keyPath: row.path]) && self[keyPath: row.path] != GPTConfig.unset {
@@ -168,13 +151,8 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         if nEmbd % nHead != 0 {
             throw ModelError.invalidValue(field: "\(path).n_embd", reason: "\(nEmbd) is not a multiple of n_head \(nHead)")
         }
-        try GPTConfig.checkEpsilon(layerNormEpsilon, field: "\(path).\(GPTConfig.epsilonKey)")
-    }
-
-    /// A layer norm's epsilon must be finite and in `(0, 1]`.
-    static func checkEpsilon(_ eps: Double, field: String) throws {
-        guard eps > 0, eps <= 1 else {
-            throw ModelError.invalidValue(field: field, reason: "must be in (0, 1], found \(eps)")
+        guard layerNormEpsilon > 0, layerNormEpsilon <= 1 else {
+            throw ModelError.invalidValue(field: "\(path).\(GPTConfig.epsilonKey)", reason: "must be in (0, 1], found \(layerNormEpsilon)")
         }
     }
 }

@@ -8,17 +8,15 @@ import LinearAlgebra
 extension ParameterModule {
     /// Decodes the declared fields, then validates them (see ``validate(field:)``).
     public init(from decoder: Decoder) throws {
-        var visitor = JSONDecodingVisitor(container: try decoder.container(keyedBy: AnyKey.self))
-        self = .blank
-        try visit(&visitor)
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        self = try JSONDecodingVisitor(container: container).decoded(container)
         try validate(field: decoder.codingPath.isEmpty ? "" : fieldPath(decoder.codingPath))
     }
 
     /// Encodes the declared fields.
     public func encode(to encoder: Encoder) throws {
-        var visitor = JSONEncodingVisitor(container: encoder.container(keyedBy: AnyKey.self))
         var copy = self
-        try copy.visit(&visitor)
+        try JSONEncodingVisitor.encode(&copy, into: encoder.container(keyedBy: AnyKey.self))
     }
 }
 
@@ -55,17 +53,20 @@ struct JSONDecodingVisitor: ParameterVisitor {
         self.config = config
     }
 
-    func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
-        var visitor = JSONDecodingVisitor(container: try container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)), config: config)
-        part = .blank
+    /// The part whose fields are in `container`.
+    func decoded<M: ParameterModule>(_ container: KeyedDecodingContainer<AnyKey>) throws -> M {
+        var visitor = JSONDecodingVisitor(container: container, config: config), part = M.blank
         try part.visit(&visitor)
+        return part
+    }
+
+    func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
+        part = try decoded(container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)))
     }
 
     func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
         guard container.contains(AnyKey(key.json)), try !container.decodeNil(forKey: AnyKey(key.json)) else { return part = nil }
-        var present = M.blank
-        try self.part(key, &present, [:])
-        part = present
+        part = try decoded(container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json))) as M
     }
 
     func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws {
@@ -76,10 +77,7 @@ struct JSONDecodingVisitor: ParameterVisitor {
                 throw ModelError.invalidValue(field: fieldPath(container.codingPath, AnyKey(key.json)),
                                               reason: "config.\(count.symbol.rawValue) is \(limit), found more \(key.json)")
             }
-            var visitor = JSONDecodingVisitor(container: try list.nestedContainer(keyedBy: AnyKey.self), config: config)
-            var part = M.blank
-            try part.visit(&visitor)
-            parts.append(part)
+            parts.append(try decoded(list.nestedContainer(keyedBy: AnyKey.self)))
         }
     }
 }
@@ -105,7 +103,12 @@ struct JSONEncodingVisitor: ParameterVisitor {
     }
 
     mutating func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
-        var visitor = JSONEncodingVisitor(container: container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)))
+        try JSONEncodingVisitor.encode(&part, into: container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)))
+    }
+
+    /// Writes `part`'s fields into `container`.
+    static func encode<M: ParameterModule>(_ part: inout M, into container: KeyedEncodingContainer<AnyKey>) throws {
+        var visitor = JSONEncodingVisitor(container: container)
         try part.visit(&visitor)
     }
 
@@ -115,9 +118,6 @@ struct JSONEncodingVisitor: ParameterVisitor {
 
     mutating func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws {
         var list = container.nestedUnkeyedContainer(forKey: AnyKey(key.json))
-        for i in parts.indices {
-            var visitor = JSONEncodingVisitor(container: list.nestedContainer(keyedBy: AnyKey.self))
-            try parts[i].visit(&visitor)
-        }
+        for i in parts.indices { try JSONEncodingVisitor.encode(&parts[i], into: list.nestedContainer(keyedBy: AnyKey.self)) }
     }
 }

@@ -154,13 +154,10 @@ extension GPT {
         try run(tokens, cache: cache, logits: &logits, allPositions: true, backend: backend, recorder: recorder)
         let lens = recorder.residual.dropFirst().map { stream -> LogitLens in
             var lensLogits = Matrix.zeros(rows: stream.rows, cols: config.nVocab)
-            switch dtype {   // the stream as the model holds it, so the lens reads what the next block reads
-            case .float64: stream.withElements { unembed($0, rows: stream.rows, into: &lensLogits, workspace: cache.workspace, backend: backend) }
-            case .float32:
-                FloatMatrix(stream).elements.withUnsafeBufferPointer {
-                    unembed($0.baseAddress!, rows: stream.rows, into: &lensLogits, workspace: cache.workspace, backend: backend)
-                }
+            func lens<S: MatrixScalar>(_ x: DenseMatrix<S>) {
+                x.withElements { unembed($0, rows: x.rows, into: &lensLogits, workspace: cache.workspace, backend: backend) }
             }
+            if dtype == .float32 { lens(FloatMatrix(stream)) } else { lens(stream) }   // the stream as the next block reads it
             return LogitLens(top: GPT.ranked(lensLogits, top: k))
         }
         return Trace(tokens: tokens, residual: recorder.residual.map(ResidualStream.init), attention: recorder.attention,

@@ -10,11 +10,11 @@ import LinearAlgebra
 /// so a run is reproducible from its seed.
 public struct Sampler: Sendable, Equatable {
     /// 0 for greedy; larger is more random.
-    public var temperature: Double
+    public private(set) var temperature: Double
     /// Keep only the `topK` most likely tokens (nil: all).
-    public var topK: Int?
+    public private(set) var topK: Int?
     /// Keep the most likely tokens up to this cumulative probability (nil: all).
-    public var topP: Double?
+    public private(set) var topP: Double?
 
     /// A sampler; throws ``ModelError/invalidValue(field:reason:)`` for out-of-range settings.
     public init(temperature: Double = 1, topK: Int? = nil, topP: Double? = nil) throws {
