@@ -74,14 +74,15 @@ extension GPT {
     /// layers cannot load a different model).
     private static func checkTensorNames(_ file: SafetensorsFile, prefix: String, names: [String], layers: Int) throws {
         let expected = Set(names.map { prefix + $0 } + ["lm_head.weight", prefix + "lm_head.weight"])
-        let perLayer = Set(names.compactMap { $0.hasPrefix("h.0.") ? String($0.dropFirst(4)) : nil } + ["attn.bias", "attn.masked_bias"])
         for name in file.tensors.keys.sorted() where !expected.contains(name) {
             let parts = name.dropFirst(prefix.count).split(separator: ".", maxSplits: 2).map(String.init)
-            if name.hasPrefix(prefix), parts.count == 3, parts[0] == "h", let layer = Int(parts[1]), perLayer.contains(parts[2]) {
-                if (0..<layers).contains(layer) { continue }                  // a mask buffer
+            let layer = name.hasPrefix(prefix) && parts.count == 3 && parts[0] == "h" ? Int(parts[1]) : nil
+            if let layer, layer >= layers {
                 throw CheckpointError(file: file.name, tensor: name, "belongs to layer \(layer), but config.n_layer is \(layers)")
             }
-            throw CheckpointError(file: file.name, tensor: name, "is not part of a GPT-2 checkpoint")
+            guard layer != nil, ["attn.bias", "attn.masked_bias"].contains(parts[2]) else {      // else a mask buffer
+                throw CheckpointError(file: file.name, tensor: name, "is not part of a GPT-2 checkpoint")
+            }
         }
     }
 

@@ -97,16 +97,16 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             }
             layerNormEpsilon = eps
         }
-        if let activation = try? c.decodeIfPresent(String.self, forKey: AnyKey("activation_function")),
-           !["gelu_new", "gelu_pytorch_tanh"].contains(activation) {
-            throw ModelError.invalidValue(field: field("activation_function"),
-                                          reason: "\"\(activation)\" is not GPT-2's tanh GELU (gelu_new), the only activation implemented")
-        }
-        if (try? c.decodeIfPresent(Bool.self, forKey: AnyKey("scale_attn_weights"))) == false {
-            throw ModelError.invalidValue(field: field("scale_attn_weights"), reason: "false is not implemented (GPT-2 scales attention by 1/√head_size)")
-        }
-        if (try? c.decodeIfPresent(Bool.self, forKey: AnyKey("scale_attn_by_inverse_layer_idx"))) == true {
-            throw ModelError.invalidValue(field: field("scale_attn_by_inverse_layer_idx"), reason: "true is not implemented")
+        // Hugging Face's keys for GPT-2 variants this library does not implement, refused when they ask for one.
+        let activation = try? c.decodeIfPresent(String.self, forKey: AnyKey("activation_function"))
+        func flag(_ key: String) -> Bool? { try? c.decodeIfPresent(Bool.self, forKey: AnyKey(key)) }
+        for (key, refused, reason) in [
+            ("activation_function", activation.map { !["gelu_new", "gelu_pytorch_tanh"].contains($0) } ?? false,
+             "\"\(activation ?? "")\" is not GPT-2's tanh GELU (gelu_new), the only activation implemented"),
+            ("scale_attn_weights", flag("scale_attn_weights") == false, "false is not implemented (GPT-2 scales attention by 1/√head_size)"),
+            ("scale_attn_by_inverse_layer_idx", flag("scale_attn_by_inverse_layer_idx") == true, "true is not implemented"),
+        ] where refused {
+            throw ModelError.invalidValue(field: field(key), reason: reason)
         }
         try validate(path: path == "(top level)" ? "config" : path)
     }

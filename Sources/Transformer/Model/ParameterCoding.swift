@@ -98,10 +98,6 @@ struct JSONEncodingVisitor: ParameterVisitor {
         try container.encode(value, forKey: AnyKey(key))
     }
 
-    mutating func config(_ key: String, _ config: inout GPTConfig) throws {
-        try container.encode(config, forKey: AnyKey(key))
-    }
-
     mutating func part<M: ParameterModule>(_ key: ParameterKey, _ part: inout M, _ rename: [Dim.Symbol: Dim]) throws {
         try JSONEncodingVisitor.encode(&part, into: container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)))
     }

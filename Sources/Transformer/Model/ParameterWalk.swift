@@ -83,13 +83,11 @@ package struct ParameterWalk: ParameterVisitor {
     }
 
     package mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
-        switch (part, mode) {
-        case (nil, .check), (nil, .read): return
-        case (nil, .build): part = M.blank
-        case (nil, .export): throw ModelError.invalidValue(field: field(key.json), reason: "missing: a Hugging Face GPT-2 checkpoint has every part of GPT-2")
-        default: break
+        if part == nil, mode == .export {
+            throw ModelError.invalidValue(field: field(key.json), reason: "missing: a Hugging Face GPT-2 checkpoint has every part of GPT-2")
         }
-        try self.part(key, &part!, [:])
+        if part == nil, mode == .build { part = M.blank }
+        if part != nil { try self.part(key, &part!, [:]) }
     }
 
     package mutating func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws {

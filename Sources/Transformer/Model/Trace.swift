@@ -107,26 +107,20 @@ package final class TraceRecorder {
     var attention: [[AttentionPattern]] = []
     var attentionUpdates: [SublayerUpdate] = []
     var mlpUpdates: [SublayerUpdate?] = []
-    /// The running layer's patterns, between ``patternBuffer(heads:rows:cols:)`` and ``finishAttention(heads:rows:cols:)``.
-    private var patterns: UnsafeMutablePointer<Double>?
+    /// The running layer's patterns, `[heads, rows, cols]`, reused from layer to layer.
+    private let patterns = ScratchBuffer()
 
-    deinit { patterns?.deallocate() }
-
-    /// A zeroed buffer for one layer's patterns, `[heads, rows, cols]`, kept until ``finishAttention(heads:rows:cols:)``.
+    /// A zeroed buffer for one layer's patterns, `[heads, rows, cols]`, read by ``finishAttention(heads:rows:cols:)``.
     func patternBuffer(heads: Int, rows: Int, cols: Int) -> UnsafeMutablePointer<Double> {
-        patterns?.deallocate()
-        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(heads * rows * cols, 1))
-        p.initialize(repeating: 0, count: max(heads * rows * cols, 1))
-        patterns = p
+        let p = patterns.buffer(heads * rows * cols, of: Double.self)
+        p.update(repeating: 0, count: heads * rows * cols)
         return p
     }
 
-    /// The layer's pattern buffer, copied out as one `[rows, cols]` pattern per head, then freed.
+    /// The layer's patterns, copied out as one `[rows, cols]` pattern per head.
     func finishAttention(heads: Int, rows: Int, cols: Int) {
-        let p = patterns!                                                             // patternBuffer came first
-        attention.append((0..<heads).map { h in AttentionPattern(TraceRecorder.matrix(UnsafePointer(p + h * rows * cols), rows: rows, cols: cols)) })
-        p.deallocate()
-        patterns = nil
+        let p = UnsafePointer(patterns.buffer(heads * rows * cols, of: Double.self))
+        attention.append((0..<heads).map { h in AttentionPattern(TraceRecorder.matrix(p + h * rows * cols, rows: rows, cols: cols)) })
     }
 
     /// A copy of `rows × cols` values at `x`.

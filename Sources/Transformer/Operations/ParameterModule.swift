@@ -39,6 +39,7 @@ package protocol ParameterVisitor {
 
 extension ParameterVisitor {
     package func require(_ holds: Bool, _ key: String, _ reason: @autoclosure () -> String) {}
+    package mutating func config(_ key: String, _ config: inout GPTConfig) throws { try setting(key, &config, bound: nil, fallback: config) }
 }
 
 /// A name in JSON (picoGPT's layout) and in a Hugging Face checkpoint.
@@ -65,12 +66,12 @@ package struct Dim: Sendable, Equatable {
     }
     let symbol: Symbol, factor: Int
 
-    static let embd = Dim(symbol: .embd, factor: 1), hidden = Dim(symbol: .hidden, factor: 1)
-    static let vocab = Dim(symbol: .vocab, factor: 1), ctx = Dim(symbol: .ctx, factor: 1)
-    static let layers = Dim(symbol: .layers, factor: 1)
-    static let input = Dim(symbol: .input, factor: 1), output = Dim(symbol: .output, factor: 1)
+    init(_ symbol: Symbol, factor: Int = 1) { (self.symbol, self.factor) = (symbol, factor) }
 
-    static func * (d: Dim, k: Int) -> Dim { Dim(symbol: d.symbol, factor: d.factor * k) }
+    static let embd = Dim(.embd), hidden = Dim(.hidden), vocab = Dim(.vocab), ctx = Dim(.ctx), layers = Dim(.layers)
+    static let input = Dim(.input), output = Dim(.output)
+
+    static func * (d: Dim, k: Int) -> Dim { Dim(d.symbol, factor: d.factor * k) }
 
     /// This dimension with `rename` applied.
     func renamed(_ rename: [Symbol: Dim]) -> Dim { rename[symbol].map { $0 * factor } ?? self }
@@ -99,7 +100,5 @@ package struct Dims: Sendable {
     }
 
     /// A shape rule as numbers, `*` where a symbol is unbound: `[64, 192]`.
-    func describe(_ shape: [Dim]) -> String {
-        "[" + shape.map { self[$0].map(String.init) ?? "*" }.joined(separator: ", ") + "]"
-    }
+    func describe(_ shape: [Dim]) -> String { "[" + shape.map { self[$0].map(String.init) ?? "*" }.joined(separator: ", ") + "]" }
 }
