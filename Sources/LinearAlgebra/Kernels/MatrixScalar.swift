@@ -8,13 +8,13 @@ import RealModule
 /// micro-kernel's: 64 bytes in an AVX-512 build), and in which BLAS and LAPACK
 /// routines the ``Backend/blas`` backend calls (`d…` or `s…`), chosen where the
 /// call is made. Conforming other types is not supported.
-public protocol MatrixScalar: _MatrixKernelScalar, Real, Codable, Sendable, LosslessStringConvertible
+public protocol MatrixScalar: _MatrixKernelScalar, Sendable, LosslessStringConvertible
 where RawSignificand: FixedWidthInteger {}
 
 /// The kernels' SIMD requirements of a ``MatrixScalar``: not API (underscored,
 /// so neither documentation nor completion shows it), only public because a
 /// public protocol cannot refine a package one.
-public protocol _MatrixKernelScalar: BinaryFloatingPoint, SIMDScalar {
+public protocol _MatrixKernelScalar: BinaryFloatingPoint, Real, SIMDScalar, Codable {
     /// The SIMD vector the pure-Swift kernels compute in: 32 bytes, one AVX register.
     associatedtype Vector: SIMD where Vector.Scalar == Self
 
