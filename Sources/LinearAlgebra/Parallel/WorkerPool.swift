@@ -151,14 +151,19 @@ package final class ScratchBuffer {
 
     /// Room for at least `count` elements of `S`, 64-byte aligned (contents
     /// unspecified; reallocated only when it must grow).
+    @inline(__always)
     package func buffer<S>(_ count: Int, of: S.Type) -> UnsafeMutablePointer<S> {
-        let bytes = max(count, 1) * MemoryLayout<S>.stride
-        if capacity < bytes {
+        bytes(max(count, 1) * MemoryLayout<S>.stride).bindMemory(to: S.self, capacity: max(count, 1))
+    }
+
+    /// Room for at least `count` bytes (a call that is not generic, so other modules reach it specialised).
+    package func bytes(_ count: Int) -> UnsafeMutableRawPointer {
+        if capacity < count {
             pointer?.deallocate()
-            pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-            capacity = bytes
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+            capacity = count
         }
-        return pointer!.bindMemory(to: S.self, capacity: capacity / MemoryLayout<S>.stride)
+        return pointer!
     }
 
     deinit { pointer?.deallocate() }
