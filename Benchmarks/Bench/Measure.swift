@@ -66,7 +66,7 @@ func elapsedSeconds(_ body: () throws -> Void) rethrows -> Double {
 
 /// A progress line on stderr, overwritten in place.
 func progress(_ text: String) {
-    FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    Console.note("\r\u{1B}[K\(text)", terminator: "")
 }
 
 /// The nominal double-precision peak of `threads` cores: clock × flops per

@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
     var blasKernels = false
 
     func run() throws {
-        if blasKernels { return print(OpenBLASKernels.summary) }
+        if blasKernels { return try Console.print(OpenBLASKernels.summary) }
         let known = allSuites
         let suites = filter.map { $0.split(separator: ",").map(String.init) } ?? known
         if let bad = suites.first(where: { !known.contains($0) }) {
@@ -66,13 +66,15 @@ struct Bench: ParsableCommand {
             }
         }
         progress("")
-        print(json ? jsonReport(rows) : textReport(rows))
+        try Console.print(json ? jsonReport(rows) : textReport(rows))
     }
 }
 
 /// Every suite, in the order they run and print.
 let allSuites = ["gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"]
 
-// OpenBLAS picked its generic kernels for a CPU it does not know: run again with better ones.
+// Closed standard descriptors are claimed before anything opens a file; then, when
+// OpenBLAS picked its generic kernels for a CPU it does not know, run again with better ones.
+Console.claimStandardDescriptors()
 rerunWithSuggestedKernels()
 Bench.main()

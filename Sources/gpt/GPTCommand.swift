@@ -23,25 +23,40 @@ struct GPTCommand: ParsableCommand {
     /// OpenBLAS fell back to kernels without AVX on this CPU, re-runs itself with
     /// better ones (see ``rerunWithSuggestedKernels()``).
     static func main() {
+        Console.claimStandardDescriptors()
         rerunWithSuggestedKernels()
         do {
+            try checkThreadsVariable()
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            let (code, text) = outcome(of: error)
+            var (code, text) = outcome(of: error)
             if code == 0 {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
+                do { return try Console.print(fullMessage(for: error)) } catch { (code, text) = outcome(of: error) }
             }
-            let line = text.split(separator: "\n").first.map(String.init) ?? text
-            FileHandle.standardError.write(Data("gpt: error: \(line)\n".utf8))
+            Console.note("gpt: error: \(text)")
             Foundation.exit(code)
         }
     }
 
-    /// The exit code and the message for `error`.
+    /// Throws a usage error (exit 64) naming `SWIFTATTENTION_NUM_THREADS` when it is set but not a thread count.
+    static func checkThreadsVariable() throws {
+        guard let value = ProcessInfo.processInfo.environment["SWIFTATTENTION_NUM_THREADS"],
+              Int(value).map({ !(1...LinearAlgebra.maxThreadCount).contains($0) }) ?? true else { return }
+        throw CommandError(description: "SWIFTATTENTION_NUM_THREADS must be an integer in 1…\(LinearAlgebra.maxThreadCount), found \"\(value)\"",
+                           code: ExitStatus.usage)
+    }
+
+    /// The exit code and the one-line message for `error` (control characters escaped; of
+    /// ArgumentParser's messages, the first line, without its usage).
     static func outcome(of error: Error) -> (code: Int32, message: String) {
+        let (code, text) = rawOutcome(of: error)
+        return (code, text.escapingControlCharacters)
+    }
+
+    private static func rawOutcome(of error: Error) -> (code: Int32, message: String) {
         switch error {
+        case let error as CommandError: return (error.code, error.description)
         case let error as CheckpointError:
             switch error.kind {
             case .missing: return (ExitStatus.noInput, error.description)
@@ -52,7 +67,7 @@ struct GPTCommand: ParsableCommand {
         case let error as ModelError: return (ExitStatus.dataError, error.description)
         default:
             let text = message(for: error)
-            return (exitCode(for: error).rawValue, text.isEmpty ? "\(error)" : text)
+            return (exitCode(for: error).rawValue, text.isEmpty ? "\(error)" : text.split(separator: "\n").first.map(String.init) ?? text)
         }
     }
 }

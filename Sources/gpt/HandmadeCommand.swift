@@ -58,7 +58,7 @@ struct HandmadeCommand: ParsableCommand {
         let tokens = try tokenizer.encode(text)
         if tokens.isEmpty { throw InputError.empty }
         if tokens.count > model.config.nCtx {
-            FileHandle.standardError.write(Data("gpt: note: using the last \(model.config.nCtx) of \(tokens.count) characters as context\n".utf8))
+            Console.note("gpt: note: using the last \(model.config.nCtx) of \(tokens.count) characters as context")
         }
         return Array(tokens.suffix(model.config.nCtx))
     }
@@ -68,7 +68,7 @@ struct HandmadeCommand: ParsableCommand {
         let logits = try model(tokens, backend: options.backend)        // [n, n_vocab]
         let probabilities = Softmax()(logits, backend: options.backend) // [n, n_vocab]
         if options.json {
-            print(JSON.logits(tokens: tokens, logits).text)
+            try Console.print(JSON.logits(tokens: tokens, logits).text)
             return
         }
         let vocab = tokenizer.vocabulary
@@ -80,7 +80,7 @@ struct HandmadeCommand: ParsableCommand {
                         + probabilities[row: i].map { String(format: "%.4f", $0) }
                         + logits[row: i].map { String(format: "%.4g", $0) })
         }
-        print(Table(header: header, rows: rows).text)
+        try Console.print(Table(header: header, rows: rows).text)
     }
 
     func runCompletion(_ prompt: String) throws {
@@ -89,12 +89,12 @@ struct HandmadeCommand: ParsableCommand {
         let new = try model.greedyContinuation(of: tokens, count: maxNewTokens, backend: options.backend)
         let completion = try tokenizer.decode(new)
         if options.json {
-            print(JSON.object([
+            try Console.print(JSON.object([
                 ("prompt", .string(prompt)), ("tokens", .ints(tokens + new)),
                 ("new_tokens", .ints(new)), ("completion", .string(completion)),
             ]).text)
         } else {
-            print("\(prompt) :: \(completion)")
+            try Console.print("\(prompt) :: \(completion)")
         }
     }
 
@@ -102,9 +102,9 @@ struct HandmadeCommand: ParsableCommand {
         let text = String(repeating: "aab", count: 10)
         let (correct, total) = try model.nextTokenAccuracy(on: try tokenizer.encode(text), from: 2, backend: options.backend)
         if options.json {
-            print(JSON.object([("text", .string(text)), ("correct", .int(correct)), ("total", .int(total))]).text)
+            try Console.print(JSON.object([("text", .string(text)), ("correct", .int(correct)), ("total", .int(total))]).text)
         } else {
-            print("\(correct)/\(total)")
+            try Console.print("\(correct)/\(total)")
         }
     }
 }

@@ -51,7 +51,7 @@ struct InspectCommand: ParsableCommand {
         let cut = max(ids.count - limit, 0)
         if cut > 0 {
             let why = limit == maxTokens ? "--max-tokens" : "the model's context"
-            FileHandle.standardError.write(Data("gpt: note: tracing the last \(limit) of \(ids.count) tokens (\(why))\n".utf8))
+            Console.note("gpt: note: tracing the last \(limit) of \(ids.count) tokens (\(why))")
         }
         let tokens = Array(ids.suffix(limit))
         let trace = try gpt.trace(tokens, top: top, backend: options.backend)
@@ -59,17 +59,13 @@ struct InspectCommand: ParsableCommand {
         if let html {
             let page = InspectPage(trace: trace, config: gpt.config, model: name, labels: labels,
                                    label: { tokenLabel($0, tokenizer) }, omitted: cut, reason: limit == maxTokens ? "--max-tokens" : "the model's context").html
-            do {
-                try Data(page.utf8).write(to: URL(fileURLWithPath: html))
-            } catch {
-                throw CheckpointError(file: html, "cannot write: \((error as NSError).localizedDescription)", kind: .unreadable)
-            }
-            FileHandle.standardError.write(Data("wrote \(html) (\(page.utf8.count / 1000) kB)\n".utf8))
+            try Console.write(page, toFile: html)
+            Console.note("wrote \(html) (\(page.utf8.count / 1000) kB)")
         }
         if options.json {
-            print(try JSON.encoded(trace))
+            try Console.print(try JSON.encoded(trace))
         } else if html == nil {
-            print(summary(trace, labels: labels, tokenizer: tokenizer))
+            try Console.print(summary(trace, labels: labels, tokenizer: tokenizer))
         }
     }
 

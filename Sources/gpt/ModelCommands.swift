@@ -49,7 +49,7 @@ struct DTypeOption: ParsableArguments {
 
 /// Where a command's tokens come from: `--tokens` ids or `--prompt` text.
 struct InputOptions: ParsableArguments {
-    @Option(help: "Comma-separated token ids, e.g. 15496,11,995.")
+    @Option(parsing: .unconditional, help: "Comma-separated token ids, e.g. 15496,11,995.")
     var tokens: String?
     @Option(help: """
         Text, tokenized with the model directory's tokenizer (vocab.json + merges.txt, or encoder.json + vocab.bpe); - reads it from standard input.
@@ -63,7 +63,7 @@ struct InputOptions: ParsableArguments {
 
     /// The prompt's text (standard input for `-`), if the input is text.
     func text() throws -> String? {
-        prompt.map(textArgument)
+        try prompt.map(textArgument)
     }
 
     /// The token ids: parsed from `--tokens`, or `text` encoded by the tokenizer.
@@ -77,9 +77,9 @@ struct InputOptions: ParsableArguments {
     }
 }
 
-/// A text argument as given, or standard input for `-`.
-func textArgument(_ argument: String) -> String {
-    argument == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : argument
+/// A text argument as given, or standard input for `-` (which must be readable UTF-8).
+func textArgument(_ argument: String) throws -> String {
+    argument == "-" ? try Console.readStandardInput() : argument
 }
 
 /// The tokenizer of the model directory `path`.
@@ -90,8 +90,24 @@ func loadTokenizer(_ path: String) throws -> GPT2Tokenizer {
 /// Throws unless `tokenizer` has exactly the model's vocabulary size (so every id
 /// one produces, the other knows).
 func checkTokenizer(_ tokenizer: GPT2Tokenizer?, fits gpt: GPT, in path: String) throws {
-    guard let tokenizer, tokenizer.vocabularySize != gpt.config.nVocab else { return }
-    throw CheckpointError(file: path, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(gpt.config.nVocab): they do not belong together")
+    try checkTokenizer(tokenizer, fits: gpt.config.nVocab, in: path)
+}
+
+/// Throws unless `tokenizer` has exactly `vocabularySize` tokens.
+func checkTokenizer(_ tokenizer: GPT2Tokenizer?, fits vocabularySize: Int, in path: String) throws {
+    guard let tokenizer, tokenizer.vocabularySize != vocabularySize else { return }
+    throw CheckpointError(file: path, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(vocabularySize): they do not belong together")
+}
+
+/// The vocabulary `tokenize` and `detokenize` hold ids to, as `generate` does: the
+/// model's (`config.json`, which the tokenizer must match) when the directory has
+/// one, else the tokenizer's own.
+func vocabularySize(of tokenizer: GPT2Tokenizer, in path: String) throws -> Int {
+    let configURL = URL(fileURLWithPath: path).appendingPathComponent("config.json")
+    guard FileManager.default.fileExists(atPath: configURL.path) else { return tokenizer.vocabularySize }
+    let size = try GPTConfig(file: configURL).nVocab
+    try checkTokenizer(tokenizer, fits: size, in: path)
+    return size
 }
 
 /// Parses `15496,11,995` into token ids.
@@ -99,7 +115,9 @@ func parseTokens(_ text: String) throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     if parts.allSatisfy(\.isEmpty) { throw InputError.empty }
     return try parts.map { part in
-        guard let id = Int(part) else { throw ValidationError("--tokens: '\(part)' is not a token id (expected comma-separated integers)") }
+        guard let id = Int(part) else {
+            throw ValidationError("--tokens: '\(part.escapingControlCharacters)' is not a token id (expected comma-separated integers)")
+        }
         return id
     }
 }
@@ -124,7 +142,7 @@ struct InfoCommand: ParsableCommand {
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: model.model)
             .appendingPathComponent("model.safetensors").path)[.size] as? Int) ?? 0
         if options.json {
-            print(JSON.object([
+            try Console.print(JSON.object([
                 ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_embd", .int(c.nEmbd)),
                 ("n_ctx", .int(c.nCtx)), ("n_vocab", .int(c.nVocab)), ("layer_norm_epsilon", .number(c.layerNormEpsilon)),
                 ("parameters", .int(params)), ("weight_bytes", .int(params * 8)), ("file_bytes", .int(fileBytes)),
@@ -137,7 +155,7 @@ struct InfoCommand: ParsableCommand {
             ]).text)
             return
         }
-        print("""
+        try Console.print("""
             model       \(model.model)
             layers      \(c.nLayer)
             heads       \(c.nHead)
@@ -179,7 +197,7 @@ struct LogitsCommand: ParsableCommand {
         try checkTokenizer(tokenizer, fits: gpt, in: model.model)
         let logits = try gpt(ids, backend: options.backend)                    // [n, n_vocab]
         if options.json {
-            print(JSON.logits(tokens: ids, logits).text)
+            try Console.print(JSON.logits(tokens: ids, logits).text)
             return
         }
         let k = min(top, gpt.config.nVocab)
@@ -193,7 +211,7 @@ struct LogitsCommand: ParsableCommand {
             let best = Ranking.top(k, of: row)
             return [String(i), label(ids[i]), best.map { "\(label($0)):\(String(format: "%.4f", row[$0]))" }.joined(separator: " ")]
         }
-        print(Table(header: ["pos", "token", "top \(k) next (token:logit)"], rows: rows).text)
+        try Console.print(Table(header: ["pos", "token", "top \(k) next (token:logit)"], rows: rows).text)
     }
 }
 
@@ -249,15 +267,14 @@ struct GenerateCommand: ParsableCommand {
         let json = options.json
         let stop = ignoreEos ? [] : Set([tokenizer?.endOfText].compactMap { $0 })
         var stream = tokenizer?.textStream()
-        let out = FileHandle.standardOutput
-        if let text, !json { out.write(Data(text.utf8)) }
+        if let text, !json { try Console.print(text, terminator: "") }
         let result = try gpt.generate(prompt, maxNewTokens: maxNewTokens, sampler: sampler, seed: seed, backend: options.backend,
                                       stopTokens: stop) { token in
             guard !json else { return }
             if text != nil {
-                if !stop.contains(token), let piece = try? stream?.append(token) { out.write(Data(piece.utf8)) }
+                if !stop.contains(token), let piece = try stream?.append(token) { try Console.print(piece, terminator: "") }
             } else {
-                out.write(Data("\(token) ".utf8))
+                try Console.print("\(token) ", terminator: "")
             }
         }
         let completionTokens = Array(result.newTokens.prefix { !stop.contains($0) })
@@ -269,15 +286,15 @@ struct GenerateCommand: ParsableCommand {
             }
             fields += [("load_seconds", .number(loadSeconds)), ("prefill_seconds", .number(result.prefillSeconds)),
                        ("decode_seconds", .number(result.decodeSeconds))]
-            print(JSON.object(fields).text)
+            try Console.print(JSON.object(fields).text)
         } else {
-            out.write(Data(((stream?.finish() ?? "") + "\n").utf8))
+            try Console.print(stream?.finish() ?? "")
         }
         if completionTokens.count < result.newTokens.count {
-            FileHandle.standardError.write(Data("gpt: note: stopped at <|endoftext|> after \(result.newTokens.count) tokens (--ignore-eos goes on)\n".utf8))
+            Console.note("gpt: note: stopped at <|endoftext|> after \(result.newTokens.count) tokens (--ignore-eos goes on)")
         }
         if prompt.count > gpt.config.nCtx || result.windowRecomputations > 0 {
-            FileHandle.standardError.write(Data("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch\n".utf8))
+            Console.note("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch")
         }
         let decoded = max(result.newTokens.count - 1, 0), counts = matrixCounts(gpt), seen = min(prompt.count, gpt.config.nCtx)
         let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, dtype %@, weights %@ (%d of %d matrices with Float32)",
@@ -290,7 +307,7 @@ struct GenerateCommand: ParsableCommand {
             let unused = OpenBLASKernels.unusedAVX512Hint == nil ? "" : " (OPENBLAS_CORETYPE leaves AVX-512 unused: see gpt info)"
             kernels = " · OpenBLAS kernels \(OpenBLASKernels.name)\(unused)"
         }
-        FileHandle.standardError.write(Data((stats + kernels + "\n").utf8))
+        Console.note(stats + kernels)
     }
 }
 
@@ -307,8 +324,10 @@ struct TokenizeCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let ids = try loadTokenizer(model).encode(textArgument(text))
-        print(json ? JSON.object([("tokens", .ints(ids))]).text : ids.map(String.init).joined(separator: ","))
+        let text = try textArgument(text), tokenizer = try loadTokenizer(model)
+        _ = try vocabularySize(of: tokenizer, in: model)
+        let ids = tokenizer.encode(text)
+        try Console.print(json ? JSON.object([("tokens", .ints(ids))]).text : ids.map(String.init).joined(separator: ","))
     }
 }
 
@@ -319,15 +338,17 @@ struct DetokenizeCommand: ParsableCommand {
 
     @Option(help: "A model directory with vocab.json + merges.txt (or encoder.json + vocab.bpe).")
     var model: String
-    @Option(help: "Comma-separated token ids, e.g. 15496,11,995.")
+    @Option(parsing: .unconditional, help: "Comma-separated token ids, e.g. 15496,11,995.")
     var tokens: String
     @Flag(help: "Print {\"text\": \"...\"}.")
     var json = false
 
     func run() throws {
-        let ids = try parseTokens(tokens)
-        let text = try loadTokenizer(model).decode(ids)
-        print(json ? JSON.object([("text", .string(text))]).text : text)
+        let ids = try parseTokens(tokens), tokenizer = try loadTokenizer(model)
+        let size = try vocabularySize(of: tokenizer, in: model)
+        if let bad = ids.first(where: { !(0..<size).contains($0) }) { throw InputError.tokenOutOfRange(token: bad, vocabularySize: size) }
+        let text = try tokenizer.decode(ids)
+        try Console.print(json ? JSON.object([("text", .string(text))]).text : text)
     }
 }
 
@@ -371,6 +392,6 @@ struct CreateRandomCommand: ParsableCommand {
 
     func run() throws {
         let (_, seconds) = try timed { try GPT.random(config: shape.config, seed: seed).save(directory: URL(fileURLWithPath: output)) }
-        FileHandle.standardError.write(Data(String(format: "wrote %@ in %.1f s\n", output, seconds).utf8))
+        Console.note(String(format: "wrote %@ in %.1f s", output, seconds))
     }
 }

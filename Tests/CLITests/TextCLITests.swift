@@ -8,8 +8,9 @@ let gpt2TokenizerPath = fixturesDirectory.appendingPathComponent("gpt2-tokenizer
 
 /// A small random model with a small byte-level BPE tokenizer of its own (the 256
 /// byte tokens, a few merges, `<|endoftext|>` last), written to a fresh directory.
-/// With `endOfTextWins`, every position's most likely next token is `<|endoftext|>`.
-func textModel(endOfTextWins: Bool = false) throws -> URL {
+/// With `endOfTextWins`, every position's most likely next token is `<|endoftext|>`;
+/// with `nonFinite`, `ln_f.weight[3]` is a NaN in the file.
+func textModel(endOfTextWins: Bool = false, nonFinite: Bool = false) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftattention-text-\(UUID().uuidString)")
     var vocabulary = Dictionary(uniqueKeysWithValues: GPT2Tokenizer.byteCharacters.enumerated().map { (String($1), $0) })
     let merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("Ġ", "a")]
@@ -26,6 +27,11 @@ func textModel(endOfTextWins: Bool = false) throws -> URL {
                       lnF: LayerNorm(g: .zeros(rows: 1, cols: 32), b: Matrix(row: row)))
     }
     try gpt.save(directory: dir)
+    if nonFinite {
+        var tensors = try gpt.checkpointTensors()
+        tensors[tensors.firstIndex { $0.name == "ln_f.weight" }!].values[3] = .nan
+        try SafetensorsFile.write(tensors, dtype: .float32, to: dir.appendingPathComponent("model.safetensors"))
+    }
     try JSONSerialization.data(withJSONObject: vocabulary).write(to: dir.appendingPathComponent("vocab.json"))
     try Data((["#version: 0.2"] + merges.map { "\($0.0) \($0.1)" }).joined(separator: "\n").utf8)
         .write(to: dir.appendingPathComponent("merges.txt"))

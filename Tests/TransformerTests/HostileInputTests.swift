@@ -6,7 +6,8 @@ import Testing
 /// The tiny checkpoint with its config.json and tensors edited, and the
 /// message loading it gives (nil if it loaded).
 func loadMessage(config edit: (inout [String: Any]) -> Void = { _ in },
-                 tensors editTensors: (inout [(name: String, shape: [Int], values: [Double])]) -> Void = { _ in }) throws -> String? {
+                 tensors editTensors: (inout [(name: String, shape: [Int], values: [Double])]) -> Void = { _ in },
+                 weights: WeightMatrix.Precision = .both) throws -> String? {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     var config = try JSONSerialization.jsonObject(with: Data(contentsOf: tinyDirectory.appendingPathComponent("config.json"))) as! [String: Any]
@@ -16,7 +17,7 @@ func loadMessage(config edit: (inout [String: Any]) -> Void = { _ in },
     editTensors(&tensors)
     try SafetensorsFile.write(tensors, dtype: .float32, to: dir.appendingPathComponent("model.safetensors"))
     do {
-        _ = try GPT(directory: dir)
+        _ = try GPT(directory: dir, weights: weights)
         return nil
     } catch {
         return "\(error)".replacingOccurrences(of: dir.path + "/", with: "")

@@ -178,6 +178,18 @@ public struct WeightMatrix: Sendable, Equatable {
     /// The shape as `[rows, cols]`, for messages.
     public var shapeDescription: String { "[\(rows), \(cols)]" }
 
+    /// An element that is NaN or infinite, with its row and column, if there is one.
+    package var nonFinite: (row: Int, col: Int, value: Double)? {
+        switch storage {
+        case let .double(values), let .both(values, _):
+            return values.firstIndex { !$0.isFinite }.map { ($0 / cols, $0 % cols, values[$0]) }
+        case let .float(values):
+            return values.withUnsafeBufferPointer { v in
+                v.firstIndex { !$0.isFinite }.map { floatsTransposed ? ($0 % rows, $0 / rows, Double(v[$0])) : ($0 / cols, $0 % cols, Double(v[$0])) }
+            }
+        }
+    }
+
     /// The elements widened to a `Double` matrix (a copy when stored as `Float`).
     public var matrix: Matrix {
         switch storage {

@@ -68,3 +68,44 @@ func readRegularFile(_ url: URL, limit: Int) throws -> Data {
         throw CheckpointError(file: url.path, "cannot read: \((error as NSError).localizedDescription)", kind: .unreadable)
     }
 }
+
+/// Throws unless `url` is a directory: `.missing` when nothing is there, `.unreadable` otherwise.
+func checkModelDirectory(_ url: URL) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+        throw CheckpointError(file: url.path, "no such model directory", kind: .missing)
+    }
+    guard isDirectory.boolValue else { throw CheckpointError(file: url.path, "is not a directory", kind: .unreadable) }
+}
+
+/// Throws ``ModelError/invalidJSON(_:)`` naming the first key that one object of
+/// the JSON text `data` gives twice (JSON parsers keep one of the two silently).
+/// Only the structure is scanned; a document that is not JSON is left to the parser.
+func refuseRepeatedKeys(_ data: Data) throws {
+    var objects: [Set<String>?] = []              // per open container: its keys so far, nil for an array
+    var expectingKey = false
+    try data.withUnsafeBytes { (json: UnsafeRawBufferPointer) in
+        var i = 0
+        while i < json.count {
+            switch json[i] {
+            case UInt8(ascii: "{"): objects.append([]); expectingKey = true
+            case UInt8(ascii: "["): objects.append(nil); expectingKey = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = objects.popLast(); expectingKey = false
+            case UInt8(ascii: ","): expectingKey = objects.last.map { $0 != nil } ?? false
+            case UInt8(ascii: "\""):
+                let start = i
+                i += 1
+                while i < json.count && json[i] != UInt8(ascii: "\"") { i += json[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard expectingKey, i < json.count, var keys = objects.popLast() ?? nil else { break }
+                let escaped = json[start + 1 ..< i].contains(UInt8(ascii: "\\")), literal = Data(json[start...i])
+                let key = escaped ? (try? JSONSerialization.jsonObject(with: literal, options: .fragmentsAllowed)) as? String ?? ""
+                                  : String(decoding: json[start + 1 ..< i], as: UTF8.self)
+                guard keys.insert(key).inserted else { throw ModelError.invalidJSON("key \"\(key)\" appears twice in one object") }
+                objects.append(keys)
+                expectingKey = false
+            default: break
+            }
+            i += 1
+        }
+    }
+}

@@ -5,8 +5,6 @@ import LinearAlgebra
 /// with `config.json` and `model.safetensors`. Tensor names and shapes come from
 /// the operations' one declaration of their parameters (see `ParameterModule`).
 extension GPT {
-    /// The largest `config.json` read, in bytes.
-    static let maxConfigSize = 1 << 20
 
     /// Loads a Hugging Face GPT-2 directory (`config.json` + `model.safetensors`),
     /// keeping weight matrices in `weights` (see ``storingWeights(_:)``; an F32,
@@ -25,13 +23,8 @@ extension GPT {
     /// - Throws: ``CheckpointError`` naming the file (and tensor) for a missing or
     ///   broken directory, file, tensor or shape.
     public init(directory: URL, weights: WeightMatrix.Precision = .both, dtype: DType = .float64) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
-            throw CheckpointError(file: directory.path, "no such model directory", kind: .missing)
-        }
-        guard isDirectory.boolValue else { throw CheckpointError(file: directory.path, "is not a directory", kind: .unreadable) }
-        let configURL = directory.appendingPathComponent("config.json")
-        let config = try GPTConfig(huggingFace: readRegularFile(configURL, limit: GPT.maxConfigSize), file: configURL.path)
+        try checkModelDirectory(directory)
+        let config = try GPTConfig(file: directory.appendingPathComponent("config.json"))
         try self.init(config: config, safetensors: SafetensorsFile(url: directory.appendingPathComponent("model.safetensors")),
                       weights: weights, dtype: dtype)
     }

@@ -20,7 +20,8 @@ public struct Generation: Sendable, Equatable {
 extension GPT {
     /// Continues `prompt` by `maxNewTokens` tokens with a KV cache: one forward
     /// pass over the prompt (prefill), then one cached step per new token.
-    /// `onToken` is called with each new token as it is chosen.
+    /// `onToken` is called with each new token as it is chosen; an error it throws
+    /// ends the generation and is rethrown (a caller's output that failed, say).
     ///
     /// **Context.** The model always sees the last `n_ctx` tokens of the text
     /// (a sliding window): a longer prompt is cut to its last `n_ctx` tokens, and
@@ -40,7 +41,7 @@ extension GPT {
     ///   before any work.
     public func generate(_ prompt: [Int], maxNewTokens: Int, sampler: Sampler = .greedy, seed: UInt64 = 0,
                          backend: Backend? = nil, cache: KVCache? = nil, stopTokens: Set<Int> = [],
-                         onToken: (Int) -> Void = { _ in }) throws -> Generation {
+                         onToken: (Int) throws -> Void = { _ in }) throws -> Generation {
         try checkInput(Array(prompt.suffix(config.nCtx)))
         if let bad = prompt.first(where: { $0 < 0 || $0 >= config.nVocab }) {
             throw InputError.tokenOutOfRange(token: bad, vocabularySize: config.nVocab)
@@ -74,7 +75,7 @@ extension GPT {
             let next = try logits.elements.withUnsafeBufferPointer { try sampler.sample($0, using: &generator) }
             tokens.append(next)
             new.append(next)
-            onToken(next)
+            try onToken(next)
             guard i + 1 < maxNewTokens, !stopTokens.contains(next) else { break }
             if cache.count < window {
                 step[0] = next

@@ -38,9 +38,11 @@ extension GPT: Codable, ParameterModule {
                       "config.n_vocab is \(config.nVocab), found \(vocabulary?.count ?? 0) names")
     }
 
-    /// Decodes a model from JSON data, with errors that name the field.
+    /// Decodes a model from JSON data, with errors that name the field (a key
+    /// given twice in one object is one).
     public init(json data: Data) throws {
         do {
+            try refuseRepeatedKeys(data)
             self = try JSONDecoder().decode(GPT.self, from: data)
         } catch let error as DecodingError {
             throw ModelError(error)

@@ -130,10 +130,18 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         return keys
     }
 
+    /// Reads a Hugging Face `config.json` (a regular file of at most 1 MiB).
+    ///
+    /// - Throws: ``CheckpointError`` naming the file.
+    public init(file url: URL) throws {
+        try self.init(huggingFace: readRegularFile(url, limit: 1 << 20), file: url.path)
+    }
+
     /// Decodes a Hugging Face `config.json`; every problem is a ``CheckpointError``
-    /// naming `file`.
+    /// naming `file`, a key given twice in one object among them.
     public init(huggingFace data: Data, file: String = "config.json") throws {
         do {
+            try refuseRepeatedKeys(data)
             self = try JSONDecoder().decode(GPTConfig.self, from: data)
         } catch {
             throw CheckpointError(file: file, (error as? DecodingError).map { ModelError($0).description } ?? "\(error)")

@@ -37,23 +37,27 @@ package struct ParameterWalk: ParameterVisitor {
     private func field(_ key: String) -> String { field.isEmpty ? key : field + "." + key }
     private func name(_ key: String) -> String { name.isEmpty ? key : name + "." + key }
 
-    /// Hands a parameter on, once its shape `found` fits `shape` (when checking).
+    /// Hands a parameter on, once its shape `found` fits `shape` and it holds no
+    /// NaN or infinity (`nonFinite` finds one), when checking.
     private mutating func visit<P>(_ key: ParameterKey, _ p: inout P, _ shape: [Dim], found: [Int], embedding: Bool = false,
-                                   _ body: (Site, inout P) throws -> Void) throws {
+                                   nonFinite: (P) -> (row: Int, col: Int, value: Double)?, _ body: (Site, inout P) throws -> Void) throws {
         let shape = shape.map { $0.renamed(rename) }
         if mode == .check, !zip(shape, found).map({ dims.fit($0, $1) }).allSatisfy({ $0 }) {
             throw ModelError.shapeMismatch(field: field(key.json), expected: dims.describe(shape),
                                            found: "[" + found.map(String.init).joined(separator: ", ") + "]")
         }
+        if mode == .check, let bad = nonFinite(p) {
+            throw ModelError.invalidValue(field: field(key.json), reason: "\(bad.value) at [\(bad.row), \(bad.col)] (tensor \(name(key.checkpoint)) in a checkpoint): weights must be finite")
+        }
         try body(Site(field: field(key.json), name: name(key.checkpoint), shape: shape.map { dims[$0] ?? -1 }, embedding: embedding), &p)
     }
 
     package mutating func weight(_ key: ParameterKey, _ w: inout WeightMatrix, _ rows: Dim, _ cols: Dim, embedding: Bool) throws {
-        try visit(key, &w, [rows, cols], found: [w.rows, w.cols], embedding: embedding, onWeight)
+        try visit(key, &w, [rows, cols], found: [w.rows, w.cols], embedding: embedding, nonFinite: \.nonFinite, onWeight)
     }
 
     package mutating func vector(_ key: ParameterKey, _ v: inout Matrix, _ count: Dim) throws {
-        try visit(key, &v, [count], found: [v.cols], onVector)
+        try visit(key, &v, [count], found: [v.cols], nonFinite: { v in v.elements.firstIndex { !$0.isFinite }.map { (0, $0, v.elements[$0]) } }, onVector)
     }
 
     package func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws {

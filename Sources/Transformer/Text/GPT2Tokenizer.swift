@@ -241,6 +241,7 @@ extension GPT2Tokenizer {
     /// - Throws: ``CheckpointError``: `.missing` naming the files when neither
     ///   pair is there, `.malformed` naming the file and entry at fault.
     public init(directory: URL) throws {
+        try checkModelDirectory(directory)
         let names = [("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")]
         guard let (vocabName, mergesName) = names.first(where: { pair in
             [pair.0, pair.1].allSatisfy { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
@@ -249,8 +250,9 @@ extension GPT2Tokenizer {
                                   kind: .missing)
         }
         let vocabURL = directory.appendingPathComponent(vocabName), mergesURL = directory.appendingPathComponent(mergesName)
-        guard let object = try? JSONSerialization.jsonObject(with: readRegularFile(vocabURL, limit: 1 << 28)),
-              let entries = object as? [String: Any] else {
+        let vocabData = try readRegularFile(vocabURL, limit: 1 << 28), mergesData = try readRegularFile(mergesURL, limit: 1 << 28)
+        do { try refuseRepeatedKeys(vocabData) } catch { throw CheckpointError(file: vocabURL.path, "\(error)") }
+        guard let entries = (try? JSONSerialization.jsonObject(with: vocabData)) as? [String: Any] else {
             throw CheckpointError(file: vocabURL.path, "is not a JSON object of token -> id")
         }
         var vocabulary: [String: Int] = [:]
@@ -261,9 +263,8 @@ extension GPT2Tokenizer {
             }
             vocabulary[token] = id
         }
-        let text = String(decoding: try readRegularFile(mergesURL, limit: 1 << 28), as: UTF8.self)
-        var merges: [(String, String)] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var merges: [(String, String)] = []                         // LF, CRLF and CR line ends alike
+        for (number, line) in String(decoding: mergesData, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { "\n\r\r\n".contains($0) }).enumerated() {
             if line.hasPrefix("#version") || line.isEmpty { continue }
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
