@@ -20,7 +20,7 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
         case let .notSquare(r, c): return "matrix is not square: [\(r), \(c)]"
         case let .singular(p): return "matrix is singular (zero pivot at row \(p))"
         case let .illConditioned(rcond):
-            return "matrix is singular to working precision (reciprocal condition estimate \(rcond), below 2.2e-16)"
+            return "matrix is singular to working precision (reciprocal condition estimate \(rcond), below the scalar's machine epsilon)"
         case .notFinite: return "matrix holds a NaN or infinite element"
         case let .shapeMismatch(m, b): return "right-hand side \(b) does not match matrix \(m)"
         case let .threadCountOutOfRange(n, maximum): return "thread count \(n) is outside 1…\(maximum)"

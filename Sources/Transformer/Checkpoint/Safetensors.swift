@@ -29,7 +29,8 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
 /// `dtype`, `shape` and `data_offsets` (plus an optional `__metadata__` of
 /// strings), then the tensor bytes.
 ///
-/// The file is memory-mapped; every header field is validated before any
+/// The file is not memory-mapped: each tensor is read when asked for, in
+/// 4 MiB `pread`s converted as they arrive. Every header field is validated before any
 /// tensor is read, and each problem throws a ``CheckpointError`` naming the
 /// file, the tensor and what was wrong. A corrupt or truncated file never
 /// crashes or loads garbage.
