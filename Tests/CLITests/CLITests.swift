@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A built executable of this package, beside the test bundle in the build folder.
@@ -54,7 +55,7 @@ func expectFailure(_ r: (status: Int32, out: String, err: String), code: Int32, 
     #expect(r.err.hasPrefix("gpt: error: ") && r.err.contains(message), "stderr: \(r.err)", sourceLocation: sourceLocation)
 }
 
-@Suite("The gpt command: handmade model")
+@Suite("The gpt command: handmade model", slowSuite)
 struct HandmadeCLITests {
     @Test(arguments: ["blas", "swift"])
     func accuracy(backend: String) throws {

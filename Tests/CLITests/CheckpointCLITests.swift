@@ -5,7 +5,7 @@ import Testing
 
 let tinyModel = tinyDirectory.path
 
-@Suite("The gpt command: checkpoints")
+@Suite("The gpt command: checkpoints", slowSuite)
 struct CheckpointCLITests {
     let expected = tinyExpected
     var promptArgument: String { expected.prompt.map(String.init).joined(separator: ",") }
@@ -200,7 +200,7 @@ struct CheckpointCLITests {
     }
 }
 
-@Suite("The bench executable")
+@Suite("The bench executable", slowSuite)
 struct BenchCLITests {
     @Test func tinyQuickJSON() throws {
         let r = try run(executable("bench"), ["--quick", "--tiny", "--json"])
@@ -222,7 +222,7 @@ struct BenchCLITests {
     }
 }
 
-@Suite("Fuzzing checkpoint loading")
+@Suite("Fuzzing checkpoint loading", slowSuite)
 struct FuzzTests {
     /// A fixed-seed slice of scripts/fuzz: 2,000 mutated checkpoints, each a model
     /// or a library error; a crash, a hang or a runaway allocation fails it.

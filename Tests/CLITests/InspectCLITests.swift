@@ -6,7 +6,7 @@ import Testing
 /// `gpt inspect` from the outside: the trace as JSON in either dtype, the page,
 /// the text summary, and its usage errors. (scripts/check-inspect-page loads the
 /// page in a browser.)
-@Suite("gpt inspect")
+@Suite("gpt inspect", slowSuite)
 struct InspectCLITests {
     let prompt = tinyExpected.prompt.map(String.init).joined(separator: ",")
 

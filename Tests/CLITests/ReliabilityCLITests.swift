@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs `script` with `/bin/sh`, `$GPT` naming the `gpt` executable (for
@@ -12,7 +13,7 @@ func runShell(_ script: String, environment extra: [String: String] = [:]) throw
 /// `path` quoted for the shell.
 func quoted(_ path: String) -> String { "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
-@Suite("gpt: every I/O failure and corrupted value is a clean error")
+@Suite("gpt: every I/O failure and corrupted value is a clean error", slowSuite)
 struct ReliabilityCLITests {
     /// Every command's output, written where it cannot go.
     static let commands: [String] = {

@@ -55,7 +55,7 @@ func runGPT(_ arguments: [String], stdin input: String) throws -> (status: Int32
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
 
-@Suite("The gpt command: text in, text out")
+@Suite("The gpt command: text in, text out", slowSuite)
 struct TextCLITests {
     @Test func tokenizeAndDetokenize() throws {
         let t = try runGPT(["tokenize", "--model", gpt2TokenizerPath, "Hello, world"])

@@ -3,6 +3,14 @@ import LinearAlgebra
 import RealModule
 import Testing
 
+/// Whether the slow suites run: the `gpt`/`bench` subprocess suites and the
+/// concurrency stress tests. `swift test` alone skips them (it stays quick);
+/// `scripts/test`, and so CI, sets `SWIFTATTENTION_ALL_TESTS=1` and runs everything.
+public let allTests = ProcessInfo.processInfo.environment["SWIFTATTENTION_ALL_TESTS"].map { !$0.isEmpty && $0 != "0" } ?? false
+
+/// The trait of a slow suite (see ``allTests``).
+public let slowSuite = ConditionTrait.enabled(if: allTests, "a slow suite: set SWIFTATTENTION_ALL_TESTS=1 (scripts/test does)")
+
 /// The largest absolute and relative element differences between two matrices.
 public func differences(_ a: Matrix, _ b: Matrix) -> (abs: Double, rel: Double) {
     var maxAbs = 0.0, maxRel = 0.0

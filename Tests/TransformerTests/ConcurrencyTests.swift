@@ -25,7 +25,7 @@ func logitTrace(_ model: GPT, _ prompt: [Int], backend: Backend, steps: Int = 4)
 
 /// Serialized: its tests change the thread count, which the others compare results across.
 /// (No other suite changes it.)
-@Suite("Concurrent generations from one model", .serialized)
+@Suite("Concurrent generations from one model", .serialized, slowSuite)
 struct ConcurrencyTests {
     /// Prompts long enough for a multi-row prefill and, past 64 positions, heads side by side.
     let jobs: [(prompt: [Int], backend: Backend)] = (0..<6).map { i in
