@@ -56,7 +56,7 @@ let package = Package(
         ),
         // Loads mutated copies of the test checkpoint (scripts/fuzz; a fixed-seed slice runs in the tests).
         .executableTarget(name: "Fuzz", dependencies: ["SwiftAttention"], path: "Tests/Fuzz"),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "SwiftAttention", "TestSupport"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),   // the engine alone: no model layer
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "SwiftAttention", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "Fuzz", "LinearAlgebra", "TestSupport"]),
     ]
