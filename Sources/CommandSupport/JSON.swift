@@ -14,7 +14,7 @@ package enum JSON {
 
     package var text: String {
         switch self {
-        case let .number(v): return v.isFinite ? "\(v)" : Self.quote(v.isNaN ? "nan" : v > 0 ? "inf" : "-inf")
+        case let .number(v): return v.isFinite ? "\(v)" : Self.quote(v.isNaN ? Self.nan : v > 0 ? Self.infinity : "-" + Self.infinity)
         case let .int(v): return "\(v)"
         case let .string(s): return Self.quote(s)
         case let .array(items): return "[" + items.map(\.text).joined(separator: ",") + "]"
@@ -31,10 +31,13 @@ package enum JSON {
     }
     package static func numbers(_ values: [Double]) -> JSON { .array(values.map(JSON.number)) }
 
+    /// How NaN and +∞ are written (−∞ as `"-inf"`).
+    static let nan = "nan", infinity = "inf"
+
     /// `value` as JSON text, non-finite numbers written as ``text`` writes them.
     package static func encoded<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: infinity, negativeInfinity: "-" + infinity, nan: nan)
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 

@@ -41,10 +41,7 @@ struct GPTCommand: ParsableCommand {
 
     /// Throws a usage error (exit 64) naming `SWIFTATTENTION_NUM_THREADS` when it is set but not a thread count.
     static func checkThreadsVariable() throws {
-        guard let value = ProcessInfo.processInfo.environment["SWIFTATTENTION_NUM_THREADS"],
-              Int(value).map({ !(1...LinearAlgebra.maxThreadCount).contains($0) }) ?? true else { return }
-        throw CommandError(description: "SWIFTATTENTION_NUM_THREADS must be an integer in 1…\(LinearAlgebra.maxThreadCount), found \"\(value)\"",
-                           code: ExitStatus.usage)
+        if let problem = threadCountVariableProblem() { throw CommandError(description: problem, code: ExitStatus.usage) }
     }
 
     /// The exit code and the one-line message for `error` (control characters escaped; of

@@ -51,6 +51,14 @@ enum ThreadSettings {
     }
 }
 
+/// What is wrong with `SWIFTATTENTION_NUM_THREADS` when it is set but is not a
+/// thread count the library takes (the library then ignores it; an executable
+/// can refuse it with this message), or `nil`.
+package func threadCountVariableProblem(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    guard let text = environment["SWIFTATTENTION_NUM_THREADS"], ThreadSettings.requestedThreadCount(environment: environment) == nil else { return nil }
+    return "SWIFTATTENTION_NUM_THREADS must be an integer in 1…\(maxThreadCount), found \"\(text)\""
+}
+
 /// Runs `body(0)`, …, `body(count - 1)` concurrently, one item per thread
 /// (inline when `count` is 1), and returns when all are done. The bodies must
 /// write disjoint memory. Callers choose `count` from one reading of

@@ -71,9 +71,10 @@ struct JSONDecodingVisitor: ParameterVisitor {
 
     func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws {
         var list = try container.nestedUnkeyedContainer(forKey: AnyKey(key.json))
+        let limit = config.map(Dims.init)?[count]
         parts = []
         while !list.isAtEnd {
-            if let limit = config.map(Dims.init)?[count], parts.count >= limit {   // refused before a hostile file's millionth block is read
+            if let limit, parts.count >= limit {   // refused before a hostile file's millionth block is read
                 throw ModelError.invalidValue(field: fieldPath(container.codingPath, AnyKey(key.json)),
                                               reason: "config.\(count.symbol.rawValue) is \(limit), found more \(key.json)")
             }
