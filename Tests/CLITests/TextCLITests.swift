@@ -24,7 +24,7 @@ func textModel(endOfTextWins: Bool = false, nonFinite: Bool = false) throws -> U
         let row = (0..<32).map { Double(Float(sin(Double($0)))) }
         wte[row: vocabulary.count - 1] = row
         gpt = try GPT(config: gpt.config, wte: WeightMatrix(wte), wpe: gpt.wpe, blocks: gpt.blocks,
-                      lnF: LayerNorm(g: .zeros(rows: 1, cols: 32), b: Matrix(row: row)))
+                      lnF: .layerNorm(LayerNorm(g: .zeros(rows: 1, cols: 32), b: Matrix(row: row))))
     }
     try gpt.save(directory: dir)
     if nonFinite {

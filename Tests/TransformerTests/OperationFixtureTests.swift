@@ -19,7 +19,7 @@ struct OperationFixtureTests {
 
     @Test(arguments: Backend.allCases)
     func operations(backend: Backend) {
-        expectClose(block.attn.cAttn(ops.x, backend: backend), ops.linear, relative: 1e-9, "Linear")
+        expectClose(block.attn.cAttn!(ops.x, backend: backend), ops.linear, relative: 1e-9, "Linear")
         expectClose(GELU()(ops.x, backend: backend), ops.gelu, relative: 1e-9, "GELU")
         expectClose(Softmax()(ops.softmax_input, backend: backend), ops.softmax, relative: 1e-9, "Softmax")
         expectClose(block.ln1!(ops.x, backend: backend), ops.layer_norm, relative: 1e-9, "LayerNorm")

@@ -32,7 +32,7 @@ struct ParameterTreeTests {
         #expect(try GPT(json: JSONEncoder().encode(tiny)) == tiny)
         let block = tiny.blocks[1]
         #expect(try JSONDecoder().decode(TransformerBlock.self, from: JSONEncoder().encode(block)) == block)
-        #expect(try JSONDecoder().decode(MLP.self, from: JSONEncoder().encode(block.mlp!)) == block.mlp!)
+        #expect(try JSONDecoder().decode(FeedForward.self, from: JSONEncoder().encode(block.mlp!)) == block.mlp!)
         #expect(try JSONDecoder().decode(CausalSelfAttention.self, from: JSONEncoder().encode(block.attn)).nHead == 4)
     }
 
@@ -55,12 +55,12 @@ struct ParameterTreeTests {
         }
         #expect(throws: ModelError.invalidValue(field: "eps", reason: "must be in (0, 1], found 0.0")) { try LayerNorm(width: 4, eps: 0) }
         #expect(throws: ModelError.shapeMismatch(field: "attn.c_attn.w", expected: "[8, 24]", found: "[64, 192]")) {   // ln_1 came first
-            try TransformerBlock(attn: tiny.blocks[0].attn, ln1: LayerNorm(width: 8))
+            try TransformerBlock(attn: tiny.blocks[0].attn, ln1: .layerNorm(LayerNorm(width: 8)))
         }
         #expect(throws: ModelError.invalidValue(field: "blocks[0].attn.n_head", reason: "the config gives 4, found 1")) {
             let attn = tiny.blocks[0].attn
             try GPT(config: tiny.config, wte: tiny.wte, wpe: tiny.wpe,
-                    blocks: [try TransformerBlock(attn: CausalSelfAttention(cAttn: attn.cAttn, cProj: attn.cProj)), tiny.blocks[1]])
+                    blocks: [try TransformerBlock(attn: CausalSelfAttention(cAttn: attn.cAttn!, cProj: attn.cProj)), tiny.blocks[1]])
         }
     }
 
@@ -83,7 +83,7 @@ struct ParameterTreeTests {
     @Test func cacheFromAnotherModel() throws {
         let cache = try KVCache(config: smallModel.config)
         var logits = Matrix.zeros(rows: 1, cols: 1)
-        #expect(throws: ModelError.invalidValue(field: "cache", reason: "made for 2 layers of width 16 with 2 heads, the model has 2 of width 64 with 4")) {
+        #expect(throws: ModelError.invalidValue(field: "cache", reason: "made for 2 layers of 2 key/value heads of width 8, the model has 2 layers of 4 key/value heads of width 16")) {
             try tiny.forward([1, 2], cache: cache, logits: &logits)
         }
         #expect(cache.count == 0)
@@ -93,7 +93,7 @@ struct ParameterTreeTests {
     @Test func operationsAreGenericOverTheScalar() throws {
         let x = Matrix.random(rows: 5, cols: 64, seed: 3)
         let block = tiny.blocks[0]
-        let ops: [any OperationModel] = [block.ln1!, block.attn, block.mlp!, block, block.attn.cAttn, GELU(), Softmax()]
+        let ops: [any OperationModel] = [block.ln1!, block.attn, block.mlp!, block, block.attn.cAttn!, GELU(), Softmax()]
         for op in ops {
             expectClose(Matrix(op(FloatMatrix(x))), op(x), relative: 1e-4, "\(type(of: op))")
         }
@@ -104,7 +104,7 @@ struct ParameterTreeTests {
         let saved = try tiny.checkpointTensors()
         #expect(saved.map(\.name) == tiny.parameters.map(\.name))
         #expect(saved.map(\.shape) == tiny.parameters.map(\.shape))
-        #expect(throws: ModelError.invalidValue(field: "blocks[0].ln_1", reason: "missing: a Hugging Face GPT-2 checkpoint has every part of GPT-2")) {
+        #expect(throws: ModelError.invalidValue(field: "blocks[0].ln_1.g", reason: "missing: a Hugging Face checkpoint has every part of its model")) {
             try GPT.handmade.save(directory: temporaryDirectory())
         }
     }

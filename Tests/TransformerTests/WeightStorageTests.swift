@@ -28,7 +28,7 @@ struct WeightStorageTests {
         #expect(matrices.count == 10 && matrices.filter { $0.storage != .float64 }.count == (precision == .float64 ? 0 : 10))
         #expect(model.wte.precision == (precision == .float64 ? .float64 : .float32))
         #expect(matrices.dropFirst(2).allSatisfy { $0.storage == precision })
-        #expect(model.wte.matrix == tiny.wte.matrix && model.blocks[0].attn.cAttn.w.matrix == tiny.blocks[0].attn.cAttn.w.matrix)
+        #expect(model.wte.matrix == tiny.wte.matrix && model.blocks[0].attn.cAttn!.w.matrix == tiny.blocks[0].attn.cAttn!.w.matrix)
         #expect(model.byteCount == model.parameters.reduce(0) { $0 + $1.byteCount })
     }
 
@@ -38,9 +38,9 @@ struct WeightStorageTests {
     func linearWeightsKeepFloatsTransposed(precision: WeightMatrix.Precision) throws {
         let loaded = try GPT(directory: tinyDirectory, weights: precision)
         for model in [loaded, tiny.storingWeights(precision), loaded.converted(to: .float32)] {
-            let linears = model.blocks.flatMap { [$0.attn.cAttn, $0.attn.cProj] + ($0.mlp.map { [$0.cFc, $0.cProj] } ?? []) }
+            let linears = model.blocks.flatMap(\.linears)
             #expect(linears.count == 8 && linears.allSatisfy { $0.w.floatsTransposed })
-            #expect(!model.wte.floatsTransposed && !model.wpe.floatsTransposed)
+            #expect(!model.wte.floatsTransposed && !model.wpe!.floatsTransposed)
         }
     }
 
@@ -50,9 +50,7 @@ struct WeightStorageTests {
     func floatWeightsAreCacheLineAligned(precision: WeightMatrix.Precision) throws {
         let loaded = try GPT(directory: tinyDirectory, weights: precision)
         for model in [loaded, tiny.storingWeights(precision), loaded.converted(to: .float32)] {
-            let matrices = [model.wte, model.wpe] + model.blocks.flatMap { block in
-                [block.attn.cAttn.w, block.attn.cProj.w] + (block.mlp.map { [$0.cFc.w, $0.cProj.w] } ?? [])
-            }
+            let matrices = [model.wte, model.wpe!] + model.blocks.flatMap { $0.linears.map(\.w) }
             let addresses = matrices.compactMap { matrix -> Int? in
                 switch matrix.storage {
                 case .double: return nil
@@ -119,9 +117,9 @@ struct WeightStorageTests {
         try FileManager.default.copyItem(at: tinyDirectory.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
         try SafetensorsFile.write(tensors, dtype: .float64, to: dir.appendingPathComponent("model.safetensors"))
         let model = try GPT(directory: dir, weights: .float64)
-        #expect(model.blocks[0].attn.cAttn.w.matrix[0, 0] == 0.1)
+        #expect(model.blocks[0].attn.cAttn!.w.matrix[0, 0] == 0.1)
         let loaded = try GPT(directory: dir, weights: .float32)
-        #expect(loaded.blocks[0].attn.cAttn.w.precision == .float64)
+        #expect(loaded.blocks[0].attn.cAttn!.w.precision == .float64)
         #expect(loaded.parameters.filter { $0.shape.count == 2 && $0.storage == .float32 }.count == 9)
         expectClose(try loaded([1, 2, 3]), try model([1, 2, 3]), relative: 1e-9)
     }

@@ -191,24 +191,28 @@ package struct SafetensorsFile {
         }
     }
 
-    /// A 2-D tensor as a ``LinearAlgebra/WeightMatrix`` in `precision` (see
-    /// ``LinearAlgebra/WeightMatrix/init(_:precision:)``), checked against `shape`.
+    /// A 2-D tensor as a ``LinearAlgebra/WeightMatrix`` of shape `shape` in
+    /// `precision` (see ``LinearAlgebra/WeightMatrix/init(_:precision:)``).
     /// F32, F16 and BF16 tensors are read once into `Float`s (exact) and widened
     /// from there as `precision` asks; F64 tensors keep a `Float` copy only when
     /// lossless. With `floatsTransposed` the `Float`s are kept transposed, as a
-    /// ``Linear`` wants them, read straight into that layout.
+    /// ``Linear`` wants them; with `fileTransposed` the file holds the transpose
+    /// (`[cols, rows]`, as a Llama-family checkpoint stores a projection). Either
+    /// way they are read straight into the layout kept.
     package func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision,
-                              floatsTransposed: Bool = false) throws -> WeightMatrix {
-        let info = try self.info(tensor, shape: expected)
+                              floatsTransposed: Bool = false, fileTransposed: Bool = false) throws -> WeightMatrix {
+        let stored = fileTransposed ? Array(expected.reversed()) : expected
+        let info = try self.info(tensor, shape: stored)
         guard info.shape.count == 2 else {
             throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
         }
         if info.dtype == .float64 {
-            let w = WeightMatrix(try matrix(tensor, shape: expected), precision: precision)
+            let m = try matrix(tensor, shape: stored)
+            let w = WeightMatrix(fileTransposed ? m.transposed() : m, precision: precision)
             return floatsTransposed ? w.transposingFloats() : w
         }
-        return WeightMatrix(rows: info.shape[0], cols: info.shape[1], floats: try elements(tensor, transposed: floatsTransposed) { try WeightBuffer<Float>(count: $0, $1) },
-                            floatsTransposed: floatsTransposed, precision: precision)
+        let floats = try elements(tensor, transposed: floatsTransposed != fileTransposed) { try WeightBuffer<Float>(count: $0, $1) }
+        return WeightMatrix(rows: expected[0], cols: expected[1], floats: floats, floatsTransposed: floatsTransposed, precision: precision)
     }
 
     /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`,
@@ -272,24 +276,6 @@ package struct SafetensorsFile {
             offset += n
         }
         return equal
-    }
-
-    /// Several tensors at once: all are checked (present, of the given shape)
-    /// before any is read, then `reader` reads request `i` for every `i` on
-    /// ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
-    package func read<T>(_ requests: [(name: String, shape: [Int])], _ reader: (Int) throws -> T) throws -> [T] {
-        for (name, shape) in requests { _ = try info(name, shape: shape) }
-        let order = requests.indices.sorted { tensors[requests[$0].name]!.range.count > tensors[requests[$1].name]!.range.count }
-        var results = [Result<T, Error>?](repeating: nil, count: requests.count)
-        let workers = max(1, min(threadCount, requests.count))
-        results.withUnsafeMutableBufferPointer { out in
-            parallelFor(workers) { w in
-                for i in stride(from: w, to: order.count, by: workers) {
-                    out[order[i]] = Result { try reader(order[i]) }
-                }
-            }
-        }
-        return try results.map { try $0!.get() }
     }
 
     /// Writes tensors to `url` in the safetensors format as `dtype` (F64, F32, F16

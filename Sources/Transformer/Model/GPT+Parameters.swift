@@ -1,9 +1,9 @@
 import Foundation
 import LinearAlgebra
 
-/// One tensor of a model, under the name a Hugging Face GPT-2 checkpoint gives it.
+/// One tensor of a model, under the name a Hugging Face checkpoint of its family gives it.
 public struct Parameter: Sendable, Equatable {
-    /// The checkpoint name, e.g. `h.0.attn.c_attn.weight`.
+    /// The checkpoint name, e.g. `h.0.attn.c_attn.weight` or `model.layers.0.self_attn.q_proj.weight`.
     public let name: String
     /// `[rows, cols]` for a matrix, `[n]` for a bias or a layer norm's gain or bias.
     public let shape: [Int]
@@ -19,20 +19,32 @@ public struct Parameter: Sendable, Equatable {
 
 // A GPT declares its parameters as its operations do (see `ParameterModule`).
 // JSON, in picoGPT's layout (see the hand-set model): `{"config": {…}, "wte": [[…]],
-// "wpe": [[…]], "blocks": [ … ], "ln_f": {…}, "vocabulary": […]}`; `ln_f` and
-// `vocabulary` are optional. In a checkpoint: `wte.weight`, `wpe.weight`, `h.{i}.…`, `ln_f.…`.
+// "wpe": [[…]], "blocks": [ … ], "ln_f": {…}, "lm_head": [[…]], "vocabulary": […]}`;
+// `wpe` is GPT-2's, `lm_head` an untied head's; `ln_f` and `vocabulary` are optional.
+// In a GPT-2 checkpoint: `wte.weight`, `wpe.weight`, `h.{i}.…`, `ln_f.…`; in a
+// Llama-family one: `model.embed_tokens.weight`, `model.layers.{i}.…`, `model.norm.weight`, `lm_head.weight`.
 extension GPT: Codable, ParameterModule {
-    package static var blank: GPT {
-        try! GPT(config: GPTConfig(nCtx: 1, nVocab: 1, nEmbd: 1), wte: WeightMatrix(.zeros(rows: 1, cols: 1)),
-                 wpe: WeightMatrix(.zeros(rows: 1, cols: 1)), blocks: [.blank])
+    package static var blank: GPT { blank(nil) }
+
+    package static func blank(_ config: GPTConfig?) -> GPT {
+        let one = WeightMatrix(.zeros(rows: 1, cols: 1)), config = config ?? GPTConfig(nCtx: 1, nVocab: 1, nEmbd: 1)
+        var model = try! GPT(config: GPTConfig(nCtx: 1, nVocab: 1, nEmbd: 1), wte: one, wpe: one, blocks: [.blank])
+        model.config = config
+        (model.lnF, model.blocks) = (.blank(config), [])
+        if config.modelType.isLlamaFamily { (model.wpe, model.lmHead) = (nil, config.tiedHead ? nil : one) }
+        return model
     }
 
     package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
         try v.config("config", &config)
-        try v.weight(ParameterKey("wte", checkpoint: "wte.weight"), &wte, .vocab, .embd, embedding: true)
-        try v.weight(ParameterKey("wpe", checkpoint: "wpe.weight"), &wpe, .ctx, .embd, embedding: true)
-        try v.list(ParameterKey("blocks", checkpoint: "h"), &blocks, .layers)
-        try v.optional("ln_f", &lnF)
+        let llama = config.modelType.isLlamaFamily
+        try v.weight(ParameterKey("wte", checkpoint: llama ? "model.embed_tokens.weight" : "wte.weight"), &wte, .vocab, .embd, embedding: true)
+        try v.optional(ParameterKey("wpe", checkpoint: "wpe.weight"), &wpe, .ctx, .embd)
+        try v.require((wpe == nil) == llama, "wpe", llama ? "the Llama family has no position embeddings" : "missing")
+        try v.list(ParameterKey("blocks", checkpoint: llama ? "model.layers" : "h"), &blocks, .layers)
+        try v.optional(ParameterKey("ln_f", checkpoint: llama ? "model.norm" : "ln_f"), &lnF)
+        try v.optional(ParameterKey("lm_head", checkpoint: "lm_head.weight"), &lmHead, .vocab, .embd)
+        try v.require((lmHead == nil) == config.tiedHead, "lm_head", config.tiedHead ? "the config ties the head to wte" : "missing (tie_word_embeddings is false)")
         try v.setting("vocabulary", &vocabulary, bound: nil, fallback: nil)
         try v.require(vocabulary.map { $0.count == config.nVocab } ?? true, "vocabulary",
                       "config.n_vocab is \(config.nVocab), found \(vocabulary?.count ?? 0) names")

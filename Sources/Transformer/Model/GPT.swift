@@ -1,9 +1,11 @@
 import Foundation
 import LinearAlgebra
 
-/// A GPT-2-style decoder: token and position embeddings, a stack of
-/// ``TransformerBlock``s, an optional final ``LayerNorm``, and logits against
-/// the (tied) token embeddings.
+/// A decoder-only transformer of the GPT-2 family or of the Llama family
+/// (``GPTConfig/modelType``): token embeddings (GPT-2: plus learned position
+/// embeddings; Llama: positions rotate queries and keys inside attention), a
+/// stack of ``TransformerBlock``s, an optional final ``Norm``, and logits against
+/// the token embeddings (tied) or a separate output head.
 ///
 /// There is one forward pass, ``forward(_:cache:logits:allPositions:backend:)``:
 /// it walks the blocks' operation models over buffers a ``KVCache`` owns, so
@@ -18,14 +20,17 @@ import LinearAlgebra
 public struct GPT: Sendable, Equatable {
     /// The hyperparameters.
     public internal(set) var config: GPTConfig
-    /// Token embeddings, `[n_vocab, n_embd]`; also the output projection.
+    /// Token embeddings, `[n_vocab, n_embd]`; also the output projection unless there is an ``lmHead``.
     public internal(set) var wte: WeightMatrix
-    /// Position embeddings, `[n_ctx, n_embd]`.
-    public internal(set) var wpe: WeightMatrix
+    /// Position embeddings, `[n_ctx, n_embd]` (GPT-2); nil for the Llama family.
+    public internal(set) var wpe: WeightMatrix?
     /// The transformer blocks, `n_layer` of them.
     public internal(set) var blocks: [TransformerBlock]
-    /// The final layer norm, if any (GPT-2 has one; the hand-set model does not).
-    public internal(set) var lnF: LayerNorm?
+    /// The final norm, if any (GPT-2 and Llama have one; the hand-set model does not).
+    public internal(set) var lnF: Norm?
+    /// The output head, `[n_vocab, n_embd]`, when it is not tied to ``wte``
+    /// (the Llama family's `lm_head`, unless `tie_word_embeddings`).
+    public internal(set) var lmHead: WeightMatrix?
     /// Names of the tokens, for models with a tiny built-in vocabulary.
     public internal(set) var vocabulary: [String]?
     /// The backend this model runs on when a call names none; `nil` follows
@@ -38,13 +43,14 @@ public struct GPT: Sendable, Equatable {
     /// A model from its parts.
     ///
     /// - Throws: ``ModelError`` naming the field when a shape does not fit the config.
-    public init(config: GPTConfig, wte: WeightMatrix, wpe: WeightMatrix, blocks: [TransformerBlock],
-                lnF: LayerNorm? = nil, vocabulary: [String]? = nil) throws {
+    public init(config: GPTConfig, wte: WeightMatrix, wpe: WeightMatrix?, blocks: [TransformerBlock],
+                lnF: Norm? = nil, lmHead: WeightMatrix? = nil, vocabulary: [String]? = nil) throws {
         self.config = config
         self.wte = wte
         self.wpe = wpe
         self.blocks = blocks
         self.lnF = lnF
+        self.lmHead = lmHead
         self.vocabulary = vocabulary
         try validate()
     }
@@ -91,8 +97,8 @@ public struct GPT: Sendable, Equatable {
              recorder: TraceRecorder? = nil) throws {
         let start = cache.count, n = tokens.count
         try checkInput(tokens, startingAt: start)
-        guard (cache.layers, cache.width, cache.heads) == (config.nLayer, config.nEmbd, config.nHead) else {
-            throw ModelError.invalidValue(field: "cache", reason: "made for \(cache.layers) layers of width \(cache.width) with \(cache.heads) heads, the model has \(config.nLayer) of width \(config.nEmbd) with \(config.nHead)")
+        guard cache.fits(config) else {
+            throw ModelError.invalidValue(field: "cache", reason: "made for \(cache.shapeDescription), the model has \(config.nLayer) layers of \(config.keyValueHeads) key/value heads of width \(config.headSize)")
         }
         if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
         try cache.prepare(for: dtype)
@@ -121,8 +127,8 @@ public struct GPT: Sendable, Equatable {
         unembed(x + first * d, rows: n - first, into: &logits, workspace: ws, backend: backend)   // [rows, d] -> [rows, n_vocab]
     }
 
-    /// Next-token logits from `rows` rows of the residual stream: the final layer
-    /// norm, then the product with the token embeddings. `logits` is reshaped
+    /// Next-token logits from `rows` rows of the residual stream: the final
+    /// norm, then the product with the output head (the token embeddings when tied). `logits` is reshaped
     /// to `[rows, n_vocab]` only when its shape differs.
     func unembed<S: MatrixScalar>(_ x: UnsafePointer<S>, rows: Int, into logits: inout Matrix, workspace ws: Workspace, backend: Backend) {
         let d = config.nEmbd, h = ws.buffer(.h, rows * d, of: S.self)
@@ -133,19 +139,19 @@ public struct GPT: Sendable, Equatable {
         logits.elements.withUnsafeMutableBufferPointer { out in
             let wide = S.self == Double.self, count = rows * config.nVocab
             let y: UnsafeMutablePointer<S> = wide ? Kernels.rawMutable(out.baseAddress!) : ws.buffer(.logits, count, of: S.self)
-            wte.multiply(h, rows: rows, transposed: true, into: y, backend: backend)   // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
+            (lmHead ?? wte).multiply(h, rows: rows, transposed: true, into: y, backend: backend)   // [rows, d] · [n_vocab, d]ᵀ -> [rows, n_vocab]
             if !wide { for i in 0..<count { out[i] = Double(y[i]) } }                // widened for the caller
         }
     }
 
-    /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`,
-    /// into `x` (`[n, n_embd]`, row-major).
+    /// Writes the embeddings of `tokens` at positions `start…`, `wte[t] + wpe[p]`
+    /// (`wte[t]` without position embeddings), into `x` (`[n, n_embd]`, row-major).
     private func embed<S: MatrixScalar>(_ tokens: [Int], startPosition start: Int, into x: UnsafeMutablePointer<S>) {
         let d = config.nEmbd
         for (i, t) in tokens.enumerated() {
             (x + i * d).update(repeating: 0, count: d)
             wte.addRow(t, to: x + i * d)
-            wpe.addRow(start + i, to: x + i * d)                                       // x[i] = wte[t] + wpe[start + i]
+            wpe?.addRow(start + i, to: x + i * d)                                      // x[i] = wte[t] + wpe[start + i]
         }
     }
 }

@@ -3,8 +3,9 @@ import LinearAlgebra
 /// The keys and values of the positions a model has already seen, so that
 /// decoding one more token costs one row of work instead of a full recompute.
 ///
-/// Preallocated for `capacity` positions (`2 × n_layer × capacity × n_embd`
-/// elements of its ``dtype``), laid out per layer as `[n_head, capacity, head_size]` so each
+/// Preallocated for `capacity` positions (`2 × n_layer × capacity × n_kv_head × head_size`
+/// elements of its ``dtype``: with grouped-query attention only the key and value
+/// heads are held), laid out per layer as `[n_kv_head, capacity, head_size]` so each
 /// head's keys are one contiguous matrix. It also owns the scratch buffers of
 /// the forward pass (a ``Workspace``), so decoding allocates nothing per token.
 /// A cache belongs to one sequence at a time; ``reset()`` starts a new one.
@@ -13,8 +14,8 @@ public final class KVCache {
     public internal(set) var count = 0
     /// How many positions it can hold.
     public let capacity: Int
-    /// The shape it was sized for: layers, model width, heads.
-    let layers: Int, width: Int, heads: Int
+    /// The shape it was sized for: layers, key and value heads, their width.
+    let layers: Int, heads: Int, headSize: Int
     /// The element type of its keys and values: a model computing in another
     /// dtype reallocates an empty cache, and refuses one that holds positions.
     public private(set) var dtype: DType
@@ -33,14 +34,14 @@ public final class KVCache {
         guard (1...config.nCtx).contains(capacity) else {
             throw ModelError.invalidValue(field: "capacity", reason: "must be in 1…\(config.nCtx) (n_ctx), found \(capacity)")
         }
-        self.init(layers: config.nLayer, width: config.nEmbd, heads: config.nHead, capacity: capacity, dtype: dtype)
+        self.init(layers: config.nLayer, heads: config.keyValueHeads, headSize: config.headSize, capacity: capacity, dtype: dtype)
     }
 
     /// A cache of the given shape (checked by the caller).
-    package init(layers: Int, width: Int, heads: Int, capacity: Int, dtype: DType = .float64) {
+    package init(layers: Int, heads: Int, headSize: Int, capacity: Int, dtype: DType = .float64) {
         self.layers = layers
-        self.width = width
         self.heads = heads
+        self.headSize = headSize
         self.capacity = capacity
         self.dtype = dtype
         allocate()
@@ -70,6 +71,15 @@ public final class KVCache {
         allocate()
     }
 
+    /// The width of one position's keys (or values): all heads side by side.
+    var width: Int { heads * headSize }
+
+    /// Whether it was sized for models of `config`'s shape.
+    func fits(_ config: GPTConfig) -> Bool { (layers, heads, headSize) == (config.nLayer, config.keyValueHeads, config.headSize) }
+
+    /// Its shape in words, for an error.
+    var shapeDescription: String { "\(layers) layers of \(heads) key/value heads of width \(headSize)" }
+
     /// The bytes of keys and values it holds (preallocated).
     public var byteCount: Int { 2 * layers * capacity * width * dtype.size }
 
@@ -81,14 +91,14 @@ public final class KVCache {
         precondition(DType.of(S.self) == dtype, "KVCache: \(dtype.rawValue) cache read as \(S.self)")
         let elements = max(capacity * width, 1)
         return Layer(keys: buffers[2 * l].bindMemory(to: S.self, capacity: elements), values: buffers[2 * l + 1].bindMemory(to: S.self, capacity: elements),
-                     capacity: capacity, count: count, headSize: width / heads)
+                     capacity: capacity, count: count, heads: heads, headSize: headSize)
     }
 
     /// One layer's keys and values: per head a `[capacity, head_size]` matrix,
     /// of which the first `count` rows are filled.
     package struct Layer<S: MatrixScalar> {
         let keys: UnsafeMutablePointer<S>, values: UnsafeMutablePointer<S>
-        let capacity: Int, count: Int, headSize: Int
+        let capacity: Int, count: Int, heads: Int, headSize: Int
 
         /// Head `h`'s keys, `[capacity, head_size]`.
         func keys(head h: Int) -> UnsafeMutablePointer<S> { keys + h * capacity * headSize }

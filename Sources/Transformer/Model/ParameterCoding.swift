@@ -43,6 +43,14 @@ struct JSONDecodingVisitor: ParameterVisitor {
         v = Matrix(row: try container.decode([Double].self, forKey: AnyKey(key.json)))
     }
 
+    func optional(_ key: ParameterKey, _ w: inout WeightMatrix?, _ rows: Dim, _ cols: Dim) throws {
+        w = try container.decodeIfPresent(Matrix.self, forKey: AnyKey(key.json)).map { WeightMatrix($0) }
+    }
+
+    func optional(_ key: ParameterKey, _ v: inout Matrix?, _ count: Dim) throws {
+        v = try container.decodeIfPresent([Double].self, forKey: AnyKey(key.json)).map { Matrix(row: $0) }
+    }
+
     func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws {
         let bound = bound.flatMap { config?[keyPath: $0] }
         value = try container.decodeIfPresent(T.self, forKey: AnyKey(key)) ?? bound ?? fallback
@@ -55,7 +63,7 @@ struct JSONDecodingVisitor: ParameterVisitor {
 
     /// The part whose fields are in `container`.
     func decoded<M: ParameterModule>(_ container: KeyedDecodingContainer<AnyKey>) throws -> M {
-        var visitor = JSONDecodingVisitor(container: container, config: config), part = M.blank
+        var visitor = JSONDecodingVisitor(container: container, config: config), part = M.blank(config)
         try part.visit(&visitor)
         return part
     }
@@ -64,7 +72,7 @@ struct JSONDecodingVisitor: ParameterVisitor {
         part = try decoded(container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json)))
     }
 
-    func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
+    func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?, _ rename: [Dim.Symbol: Dim]) throws {
         guard container.contains(AnyKey(key.json)), try !container.decodeNil(forKey: AnyKey(key.json)) else { return part = nil }
         part = try decoded(container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(key.json))) as M
     }
@@ -95,6 +103,14 @@ struct JSONEncodingVisitor: ParameterVisitor {
         try container.encode(v.elements, forKey: AnyKey(key.json))
     }
 
+    mutating func optional(_ key: ParameterKey, _ w: inout WeightMatrix?, _ rows: Dim, _ cols: Dim) throws {
+        try container.encodeIfPresent(w?.matrix, forKey: AnyKey(key.json))
+    }
+
+    mutating func optional(_ key: ParameterKey, _ v: inout Matrix?, _ count: Dim) throws {
+        try container.encodeIfPresent(v?.elements, forKey: AnyKey(key.json))
+    }
+
     mutating func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws {
         try container.encode(value, forKey: AnyKey(key))
     }
@@ -109,7 +125,7 @@ struct JSONEncodingVisitor: ParameterVisitor {
         try part.visit(&visitor)
     }
 
-    mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
+    mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?, _ rename: [Dim.Symbol: Dim]) throws {
         if part != nil { try self.part(key, &part!, [:]) }
     }
 

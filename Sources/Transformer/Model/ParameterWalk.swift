@@ -20,11 +20,9 @@ package struct ParameterWalk: ParameterVisitor {
         case check
         /// Visits what is there.
         case read
-        /// Builds the structure `config` gives (every optional part, `n_layer` blocks, the
-        /// config's settings), for a loader to fill.
+        /// Builds the structure `config` gives (`n_layer` blocks of the parts
+        /// ``ParameterModule/blank(_:)`` gives, the config's settings), for a loader to fill.
         case build
-        /// Visits what is there and refuses a missing part (a checkpoint has them all).
-        case export
     }
 
     let mode: Mode
@@ -60,6 +58,14 @@ package struct ParameterWalk: ParameterVisitor {
         try visit(key, &v, [count], found: [v.cols], nonFinite: { v in v.elements.firstIndex { !$0.isFinite }.map { (0, $0, v.elements[$0]) } }, onVector)
     }
 
+    package mutating func optional(_ key: ParameterKey, _ w: inout WeightMatrix?, _ rows: Dim, _ cols: Dim) throws {
+        if w != nil { try weight(key, &w!, rows, cols, embedding: true) }
+    }
+
+    package mutating func optional(_ key: ParameterKey, _ v: inout Matrix?, _ count: Dim) throws {
+        if v != nil { try vector(key, &v!, count) }
+    }
+
     package func setting<T: Codable & Equatable>(_ key: String, _ value: inout T, bound: KeyPath<GPTConfig, T>?, fallback: T) throws {
         guard let bound, let config else { return }
         if mode == .build { value = config[keyPath: bound] }
@@ -86,16 +92,12 @@ package struct ParameterWalk: ParameterVisitor {
         try part.visit(&self)
     }
 
-    package mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?) throws {
-        if part == nil, mode == .export {
-            throw ModelError.invalidValue(field: field(key.json), reason: "missing: a Hugging Face GPT-2 checkpoint has every part of GPT-2")
-        }
-        if part == nil, mode == .build { part = M.blank }
-        if part != nil { try self.part(key, &part!, [:]) }
+    package mutating func optional<M: ParameterModule>(_ key: ParameterKey, _ part: inout M?, _ rename: [Dim.Symbol: Dim]) throws {
+        if part != nil { try self.part(key, &part!, rename) }
     }
 
     package mutating func list<M: ParameterModule>(_ key: ParameterKey, _ parts: inout [M], _ count: Dim) throws {
-        if mode == .build { parts = Array(repeating: M.blank, count: dims[count] ?? 0) }
+        if mode == .build { parts = Array(repeating: M.blank(config), count: dims[count] ?? 0) }
         if mode == .check, !dims.fit(count, parts.count) {
             throw ModelError.invalidValue(field: field(key.json), reason: "config.\(count.symbol.rawValue) is \(dims[count] ?? 0), found \(parts.count) \(key.json)")
         }

@@ -11,8 +11,10 @@ package final class Workspace {
         case update
         /// Attention: queries, keys and values `[n, 3d]`, the heads' outputs `[n, d]`, scores.
         case qkv, heads, scores
-        /// The MLP's hidden layer, `[n, 4d]`.
-        case hidden
+        /// The rotary embedding's angles (`Double`s).
+        case rotary
+        /// The MLP's hidden layer, `[n, 4d]` (the gated MLP's gate), and the gated MLP's values.
+        case hidden, up
         /// Logits in the model's scalar before they are widened for the caller, `[rows, n_vocab]` (`float32` only).
         case logits
     }

@@ -1,27 +1,58 @@
 import LinearAlgebra
 
-/// Multi-head causal self-attention, as in GPT-2: one projection to queries,
-/// keys and values, scaled dot-product attention per head with a causal mask
-/// (a position sees itself and earlier positions only), then an output projection.
+/// Multi-head causal self-attention: projections to queries, keys and values,
+/// scaled dot-product attention per head with a causal mask (a position sees
+/// itself and earlier positions only), then an output projection.
 ///
-/// JSON: `{"c_attn": Linear, "c_proj": Linear, "n_head": 12}`; `n_head` is
-/// optional (a model's config supplies it; alone it defaults to 1).
+/// One attention serves both families. GPT-2's projects to queries, keys and
+/// values with one `c_attn` (`[d, 3d]`) and has a key and value head per query
+/// head. The Llama family's has three projections (`q_proj` `[d, n_head·hd]`,
+/// `k_proj` and `v_proj` `[d, n_kv_head·hd]`, biases optional), rotates queries
+/// and keys by position (``RotaryEmbedding``), and lets `n_head / n_kv_head`
+/// query heads share each key and value head (grouped-query attention; the
+/// ``KVCache`` holds only the `n_kv_head` heads). The output projection is
+/// `c_proj` (Llama's `o_proj`), `[n_head·hd, d]`.
+///
+/// JSON: `{"c_attn": Linear, "c_proj": Linear, "n_head": 12}` or
+/// `{"q_proj": …, "k_proj": …, "v_proj": …, "o_proj": …, "n_head": 9, "n_kv_head": 3, "rope": {…}}`;
+/// the counts are optional (a model's config supplies them; alone `n_head`
+/// defaults to 1 and `n_kv_head` to `n_head`).
 public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
-    /// Projects `[n, d]` to queries, keys and values side by side: `[d, 3d]`.
-    public private(set) var cAttn: Linear
-    /// Projects the concatenated heads back: `[d, d]`.
+    /// GPT-2's projection to queries, keys and values side by side, `[d, 3d]`; nil for the Llama family.
+    public private(set) var cAttn: Linear?
+    /// The Llama family's projection to queries, `[d, n_head·hd]`; nil for GPT-2.
+    public private(set) var qProj: Linear?
+    /// The Llama family's projection to keys, `[d, n_kv_head·hd]`; nil for GPT-2.
+    public private(set) var kProj: Linear?
+    /// The Llama family's projection to values, `[d, n_kv_head·hd]`; nil for GPT-2.
+    public private(set) var vProj: Linear?
+    /// Projects the concatenated heads back: `[n_head·hd, d]`.
     public private(set) var cProj: Linear
-    /// The number of heads; `d` must be a multiple of it.
+    /// The number of query heads.
     public private(set) var nHead: Int
+    /// The number of key and value heads, a divisor of ``nHead`` (GPT-2: equal).
+    public private(set) var nKVHead: Int
+    /// The rotation of queries and keys by position (the Llama family); nil for GPT-2.
+    public private(set) var rope: RotaryEmbedding?
 
-    /// Attention from its two projections and head count.
+    /// GPT-2's attention from its two projections and head count.
     ///
     /// - Throws: ``ModelError`` when the projections do not fit one width `d`
     ///   (`[d, 3d]` and `[d, d]`) or `d` is not a multiple of `nHead`.
     public init(cAttn: Linear, cProj: Linear, nHead: Int = 1) throws {
-        self.cAttn = cAttn
-        self.cProj = cProj
-        self.nHead = nHead
+        (self.cAttn, self.cProj, self.nHead, self.nKVHead) = (cAttn, cProj, nHead, nHead)
+        try validate()
+    }
+
+    /// The Llama family's attention from its four projections, head counts and rotation.
+    ///
+    /// - Throws: ``ModelError`` when the projections do not fit `n_head` query
+    ///   heads and `n_kv_head` key and value heads of one width, or `nKVHead`
+    ///   does not divide `nHead`.
+    public init(qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear, nHead: Int, nKVHead: Int,
+                rope: RotaryEmbedding) throws {
+        (self.qProj, self.kProj, self.vProj, self.cProj) = (qProj, kProj, vProj, oProj)
+        (self.nHead, self.nKVHead, self.rope) = (nHead, nKVHead, rope)
         try validate()
     }
 
@@ -29,21 +60,44 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
         try! CausalSelfAttention(cAttn: Linear(w: .zeros(rows: 1, cols: 3), b: .zeros(rows: 1, cols: 3)), cProj: .blank)
     }
 
+    package static func blank(_ config: GPTConfig?) -> CausalSelfAttention {
+        guard let config, config.modelType.isLlamaFamily else { return blank }
+        let projection = Linear.blank(bias: config.queryKeyValueBias)
+        return try! CausalSelfAttention(qProj: projection, kProj: projection, vProj: projection, oProj: .blank(bias: config.outputBias),
+                                        nHead: 1, nKVHead: 1, rope: .blank)
+    }
+
     package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
-        try v.part("c_attn", &cAttn, [.input: .embd, .output: .embd * 3])
-        try v.part("c_proj", &cProj, [.input: .embd, .output: .embd])
+        try v.optional("c_attn", &cAttn, [.input: .embd, .output: .embd * 3])
+        try v.optional("q_proj", &qProj, [.input: .embd, .output: .query])
+        try v.optional("k_proj", &kProj, [.input: .embd, .output: .keyValue])
+        try v.optional("v_proj", &vProj, [.input: .embd, .output: .keyValue])
+        let fused = cAttn != nil
+        try v.require(fused ? qProj == nil && kProj == nil && vProj == nil && rope == nil : qProj != nil && kProj != nil && vProj != nil,
+                      fused ? "c_attn" : "q_proj", "needs c_attn, or q_proj, k_proj and v_proj, not both")
+        try v.part(fused ? "c_proj" : "o_proj", &cProj, [.input: fused ? .embd : .query, .output: .embd])
         try v.setting("n_head", &nHead, bound: \.nHead, fallback: 1)
-        try v.require(nHead > 0 && width % nHead == 0, "n_head", "width \(width) is not a positive multiple of n_head \(nHead)")
+        try v.require(nHead > 0 && queryWidth % nHead == 0, "n_head", "width \(queryWidth) is not a positive multiple of n_head \(nHead)")
+        if fused {
+            nKVHead = nHead
+        } else {
+            try v.setting("n_kv_head", &nKVHead, bound: \.keyValueHeads, fallback: nHead)
+            try v.require(nKVHead > 0 && nHead % nKVHead == 0 && (kProj?.outputSize ?? 0) == nKVHead * headSize, "n_kv_head",
+                          "n_head \(nHead) is not a multiple of \(nKVHead), or k_proj's width \(kProj?.outputSize ?? 0) is not \(nKVHead) heads of \(headSize)")
+            try v.optional("rope", &rope)
+        }
     }
 
     /// The model width `d`.
     public var width: Int { cProj.outputSize }
-    /// The width of one head, `d / nHead`.
-    public var headSize: Int { width / nHead }
+    /// The width of the queries, `n_head · hd` (`d` for GPT-2).
+    public var queryWidth: Int { cProj.inputSize }
+    /// The width of one head, `hd`.
+    public var headSize: Int { queryWidth / nHead }
 
     public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         precondition(x.cols == width, "CausalSelfAttention: input \(x.shapeDescription) does not fit width \(width)")
-        let cache = KVCache(layers: 1, width: width, heads: nHead, capacity: x.rows, dtype: .of(S.self))   // these rows only
+        let cache = KVCache(layers: 1, heads: nKVHead, headSize: headSize, capacity: x.rows, dtype: .of(S.self))   // these rows only
         return DenseMatrix(rows: x.rows, cols: width) { y in                           // [n, d] -> [n, d]
             x.withElements { apply($0, rows: x.rows, cache: cache.layer(0, of: S.self), workspace: cache.workspace, into: y, backend: backend) }
         }
@@ -62,27 +116,40 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
     package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, cache: KVCache.Layer<S>, workspace ws: Workspace,
                                         into y: UnsafeMutablePointer<S>, backend: Backend,
                                         patterns: UnsafeMutablePointer<Double>? = nil) {
-        let d = width, hd = headSize, start = cache.count, total = start + n
-        precondition(cache.headSize == hd && total <= cache.capacity,
-                     "CausalSelfAttention: a cache of \(cache.capacity) positions with head size \(cache.headSize) cannot take \(n) rows after \(start) with head size \(hd)")
-        let qkv = ws.buffer(.qkv, n * 3 * d, of: S.self)
-        cAttn.apply(x, rows: n, into: qkv, backend: backend)                          // [n, d] -> [n, 3d]
-        for h in 0..<nHead {                                                           // new keys, values -> the cache
+        let hd = headSize, qd = queryWidth, kd = nKVHead * hd, start = cache.count, total = start + n
+        precondition(cache.headSize == hd && cache.heads == nKVHead && total <= cache.capacity,
+                     "CausalSelfAttention: a cache of \(cache.capacity) positions of \(cache.heads) heads of \(cache.headSize) cannot take \(n) rows after \(start) of \(nKVHead) heads of \(hd)")
+        let qkv = ws.buffer(.qkv, n * (qd + 2 * kd), of: S.self)
+        let q: UnsafeMutablePointer<S>, k: UnsafeMutablePointer<S>, v: UnsafeMutablePointer<S>, ldq: Int, ldk: Int
+        if let cAttn {
+            cAttn.apply(x, rows: n, into: qkv, backend: backend)                      // [n, d] -> [n, 3d]: q, k, v side by side
+            (q, k, v, ldq, ldk) = (qkv, qkv + qd, qkv + qd + kd, qd + 2 * kd, qd + 2 * kd)
+        } else {
+            (q, k, v, ldq, ldk) = (qkv, qkv + n * qd, qkv + n * (qd + kd), qd, kd)
+            qProj!.apply(x, rows: n, into: q, backend: backend)                        // [n, d] -> [n, n_head·hd]
+            kProj!.apply(x, rows: n, into: k, backend: backend)                        // [n, d] -> [n, n_kv_head·hd]
+            vProj!.apply(x, rows: n, into: v, backend: backend)                        // [n, d] -> [n, n_kv_head·hd]
+        }
+        if let rope {                                                                  // rotated by position, in place
+            rope.apply(q, rows: n, stride: ldq, heads: nHead, headSize: hd, start: start, workspace: ws)
+            rope.apply(k, rows: n, stride: ldk, heads: nKVHead, headSize: hd, start: start, workspace: ws)
+        }
+        for h in 0..<nKVHead {                                                         // new keys, values -> the cache
             for i in 0..<n {
-                (cache.keys(head: h) + (start + i) * hd).update(from: qkv + i * 3 * d + d + h * hd, count: hd)
-                (cache.values(head: h) + (start + i) * hd).update(from: qkv + i * 3 * d + 2 * d + h * hd, count: hd)
+                (cache.keys(head: h) + (start + i) * hd).update(from: k + i * ldk + h * hd, count: hd)
+                (cache.values(head: h) + (start + i) * hd).update(from: v + i * ldk + h * hd, count: hd)
             }
         }
-        let heads = ws.buffer(.heads, n * d, of: S.self)                                         // [n, d]: head h in columns h·hd…
+        let heads = ws.buffer(.heads, n * qd, of: S.self)                              // [n, n_head·hd]: head h in columns h·hd…
         // Worked out once, as the scores buffer is sized for it. Heads side by side
         // decoded 20–30 % more tokens/s past 64 positions (`gpt generate`, 256- and
         // 700-token prompts, alternating runs), and cost about what they saved before.
         let workers = n == 1 && total < 64 ? 1 : min(KernelThreads.current, nHead)
         let blockRows = min(n, attentionBlockRows)
-        var job = HeadAttention(qkv: qkv, out: heads, scores: ws.buffer(.scores, workers * blockRows * total, of: S.self),
-                                cache: cache, rows: n, width: d, patterns: patterns)
+        var job = HeadAttention(queries: q, ldq: ldq, out: heads, scores: ws.buffer(.scores, workers * blockRows * total, of: S.self),
+                                cache: cache, rows: n, group: nHead / nKVHead, patterns: patterns)
         withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, S.self == Float.self ? floatHeads : doubleHeads) }
-        cProj.apply(heads, rows: n, into: y, backend: backend)                        // [n, d] -> [n, d]
+        cProj.apply(heads, rows: n, into: y, backend: backend)                        // [n, n_head·hd] -> [n, d]
     }
 }
 
@@ -94,23 +161,24 @@ private let attentionBlockRows = 64
 /// handed to the threads, as a C function on a pointer to this (a decoded
 /// token allocates nothing).
 private struct HeadAttention<S: MatrixScalar> {
-    /// `[rows, 3d]` queries, keys and values; `[rows, d]` output; per worker `[blockRows, start + rows]` scores.
-    let qkv: UnsafeMutablePointer<S>, out: UnsafeMutablePointer<S>, scores: UnsafeMutablePointer<S>
+    /// `[rows, ldq]` queries (head h at columns h·hd…); `[rows, n_head·hd]` output; per worker `[blockRows, start + rows]` scores.
+    let queries: UnsafeMutablePointer<S>, ldq: Int, out: UnsafeMutablePointer<S>, scores: UnsafeMutablePointer<S>
     let cache: KVCache.Layer<S>
-    let rows: Int, width: Int
+    /// How many new rows, and how many query heads share a key and value head.
+    let rows: Int, group: Int
     /// Where to copy the weights, `[heads, rows, start + rows]`, if anywhere.
     let patterns: UnsafeMutablePointer<Double>?
 
-    /// Head `head`'s attention, in worker `worker`'s scores.
+    /// Query head `head`'s attention, in worker `worker`'s scores.
     func run(head: Int, worker: Int) {
-        let n = rows, d = width, hd = cache.headSize, start = cache.count, total = start + n
-        let k = cache.keys(head: head), v = cache.values(head: head)
+        let n = rows, hd = cache.headSize, ldo = group * cache.heads * hd, start = cache.count, total = start + n
+        let k = cache.keys(head: head / group), v = cache.values(head: head / group)
         let scores = self.scores + worker * min(n, attentionBlockRows) * total
         let scale = 1 / S(hd).squareRoot()
         var r0 = 0
         while r0 < n {
             let r1 = min(n, r0 + attentionBlockRows), block = r1 - r0, seen = start + r1
-            Kernels.multiply(qkv + r0 * 3 * d + head * hd, lda: 3 * d, transposeA: false, k, ldb: hd, transposeB: true,
+            Kernels.multiply(queries + r0 * ldq + head * hd, lda: ldq, transposeA: false, k, ldb: hd, transposeB: true,
                              scores, ldc: seen, m: block, n: seen, k: hd, alpha: scale,
                              backend: .swift)                                  // [block, hd] · [seen, hd]ᵀ -> [block, seen]
             for i in 0..<block {                                               // row i sees positions 0…start + r0 + i
@@ -123,7 +191,7 @@ private struct HeadAttention<S: MatrixScalar> {
                 }
             }
             Kernels.multiply(scores, lda: seen, transposeA: false, v, ldb: hd, transposeB: false,
-                             out + r0 * d + head * hd, ldc: d, m: block, n: hd, k: seen,
+                             out + r0 * ldo + head * hd, ldc: ldo, m: block, n: hd, k: seen,
                              backend: .swift)                                  // [block, seen] · [seen, hd] -> [block, hd]
             r0 = r1
         }

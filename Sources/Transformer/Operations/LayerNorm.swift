@@ -81,10 +81,3 @@ public struct LayerNorm: OperationModel, ParameterModule, Equatable {
         }
     }
 }
-
-extension Optional where Wrapped == LayerNorm {
-    /// The layer norm of `n` rows of width `d`, or a copy of them when there is none.
-    func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, width d: Int, into y: UnsafeMutablePointer<S>) {
-        if let norm = self { norm.apply(x, rows: n, into: y) } else { y.update(from: x, count: n * d) }
-    }
-}

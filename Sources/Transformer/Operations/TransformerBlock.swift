@@ -1,26 +1,28 @@
 import LinearAlgebra
 
-/// A pre-LayerNorm residual block, as in GPT-2:
+/// A pre-norm residual block, as in GPT-2 and the Llama family:
 /// `x = x + attn(ln_1(x))`, then `x = x + mlp(ln_2(x))`.
 ///
-/// The layer norms and the MLP are optional, so an attention-only block (like
-/// the hand-set "aab" model's) is expressible: a missing layer norm is the
-/// identity, a missing MLP skips the second residual step.
-/// JSON: `{"attn": …, "mlp": …, "ln_1": …, "ln_2": …}`.
+/// GPT-2's norms are ``LayerNorm``s and its MLP an ``MLP``; the Llama family's
+/// are ``RMSNorm``s and a ``GatedMLP`` (checkpoint names `input_layernorm`,
+/// `self_attn`, `post_attention_layernorm`, `mlp`). The norms and the MLP are
+/// optional, so an attention-only block (like the hand-set "aab" model's) is
+/// expressible: a missing norm is the identity, a missing MLP skips the second
+/// residual step. JSON: `{"attn": …, "mlp": …, "ln_1": …, "ln_2": …}`.
 public struct TransformerBlock: OperationModel, ParameterModule, Equatable {
     /// The attention sub-layer.
     public private(set) var attn: CausalSelfAttention
     /// The feed-forward sub-layer, if any.
-    public private(set) var mlp: MLP?
-    /// The layer norm before attention, if any.
-    public private(set) var ln1: LayerNorm?
-    /// The layer norm before the MLP, if any.
-    public private(set) var ln2: LayerNorm?
+    public private(set) var mlp: FeedForward?
+    /// The norm before attention, if any.
+    public private(set) var ln1: Norm?
+    /// The norm before the MLP, if any.
+    public private(set) var ln2: Norm?
 
     /// A block from its parts.
     ///
     /// - Throws: ``ModelError`` when a part does not fit the attention's width.
-    public init(attn: CausalSelfAttention, mlp: MLP? = nil, ln1: LayerNorm? = nil, ln2: LayerNorm? = nil) throws {
+    public init(attn: CausalSelfAttention, mlp: FeedForward? = nil, ln1: Norm? = nil, ln2: Norm? = nil) throws {
         self.attn = attn
         self.mlp = mlp
         self.ln1 = ln1
@@ -29,11 +31,15 @@ public struct TransformerBlock: OperationModel, ParameterModule, Equatable {
     }
 
     package static var blank: TransformerBlock { try! TransformerBlock(attn: .blank) }
+    package static func blank(_ config: GPTConfig?) -> TransformerBlock {
+        try! TransformerBlock(attn: .blank(config), mlp: .blank(config), ln1: .blank(config), ln2: .blank(config))
+    }
 
     package mutating func visit<V: ParameterVisitor>(_ v: inout V) throws {
-        try v.optional("ln_1", &ln1)
-        try v.part("attn", &attn, [:])
-        try v.optional("ln_2", &ln2)
+        let llama = attn.cAttn == nil                                 // the Llama family's checkpoint names
+        try v.optional(ParameterKey("ln_1", checkpoint: llama ? "input_layernorm" : "ln_1"), &ln1)
+        try v.part(ParameterKey("attn", checkpoint: llama ? "self_attn" : "attn"), &attn, [:])
+        try v.optional(ParameterKey("ln_2", checkpoint: llama ? "post_attention_layernorm" : "ln_2"), &ln2)
         try v.optional("mlp", &mlp)
     }
 
@@ -42,7 +48,7 @@ public struct TransformerBlock: OperationModel, ParameterModule, Equatable {
 
     public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>, backend: Backend) -> DenseMatrix<S> {
         precondition(x.cols == width, "TransformerBlock: input \(x.shapeDescription) does not fit width \(width)")
-        let cache = KVCache(layers: 1, width: width, heads: attn.nHead, capacity: x.rows, dtype: .of(S.self))   // these rows only
+        let cache = KVCache(layers: 1, heads: attn.nKVHead, headSize: attn.headSize, capacity: x.rows, dtype: .of(S.self))   // these rows only
         var y = x                                                                        // [n, d]
         y.elements.withUnsafeMutableBufferPointer {
             apply($0.baseAddress!, rows: x.rows, cache: cache.layer(0, of: S.self), workspace: cache.workspace, backend: backend)
