@@ -9,7 +9,7 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 /// one call on one thread; `tiny` encodes its first 20 kB.
 func tokenizerSuite(_ ctx: Context) throws -> [Row] {
     progress("tokenizer: loading GPT-2's vocabulary")
-    let tokenizer = try GPT2Tokenizer(directory: repoRoot.appendingPathComponent("Tests/Fixtures/gpt2-tokenizer"))
+    let tokenizer = try BPETokenizer(directory: repoRoot.appendingPathComponent("Tests/Fixtures/gpt2-tokenizer"))
     var text = try String(contentsOf: repoRoot.appendingPathComponent("Benchmarks/Data/english-1mb.txt"), encoding: .utf8)
     if ctx.scale == .tiny { text = String(text.utf8.prefix(20_000))! }
     let bytes = text.utf8.count

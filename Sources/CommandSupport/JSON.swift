@@ -9,6 +9,7 @@ package enum JSON {
     case number(Double)
     case int(Int)
     case string(String)
+    case bool(Bool)
     case array([JSON])
     case object([(String, JSON)])
 
@@ -17,6 +18,7 @@ package enum JSON {
         case let .number(v): return v.isFinite ? "\(v)" : Self.quote(v.isNaN ? Self.nan : v > 0 ? Self.infinity : "-" + Self.infinity)
         case let .int(v): return "\(v)"
         case let .string(s): return Self.quote(s)
+        case let .bool(b): return b ? "true" : "false"
         case let .array(items): return "[" + items.map(\.text).joined(separator: ",") + "]"
         case let .object(pairs): return "{" + pairs.map { Self.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
         }

@@ -79,7 +79,7 @@ struct InspectCommand: ParsableCommand {
         }
         let path = model!
         let text = try input.text()
-        let tokenizer: GPT2Tokenizer?
+        let tokenizer: BPETokenizer?
         do {
             tokenizer = try loadTokenizer(path)
         } catch let error as CheckpointError where error.kind == .missing && text == nil {

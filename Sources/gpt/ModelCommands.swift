@@ -12,7 +12,9 @@ func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
 
 /// `--model DIR`, loaded with its timing.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A Hugging Face GPT-2 directory: config.json + model.safetensors.")
+    @Option(help: """
+        A Hugging Face model directory of GPT-2 or of the Llama family (model_type llama, qwen2 or mistral):         config.json + model.safetensors, or the shards model.safetensors.index.json lists.
+        """)
     var model: String
 
     @Option(help: """
@@ -42,7 +44,7 @@ struct DTypeOption: ParsableArguments {
     @Option(help: """
         What the model computes in: float64 (default; Double weights, activations and KV cache, agreeing \
         with a float64 reference to 1e-9) or float32 (Float throughout: about half the memory and faster \
-        prompts and decoding; logits agree with a float32 reference to about 1e-5 of the largest).
+        prompts and decoding; logits agree with a float64 reference to 1e-4 of the largest).
         """)
     var dtype: DType = .float64
 }
@@ -67,7 +69,7 @@ struct InputOptions: ParsableArguments {
     }
 
     /// The token ids: parsed from `--tokens`, or `text` encoded by the tokenizer.
-    func ids(text: String?, tokenizer: () throws -> GPT2Tokenizer) throws -> [Int] {
+    func ids(text: String?, tokenizer: () throws -> BPETokenizer) throws -> [Int] {
         if let text {
             let ids = try tokenizer().encode(text)
             if ids.isEmpty { throw InputError.empty }
@@ -83,18 +85,18 @@ func textArgument(_ argument: String) throws -> String {
 }
 
 /// The tokenizer of the model directory `path`.
-func loadTokenizer(_ path: String) throws -> GPT2Tokenizer {
-    try GPT2Tokenizer(directory: URL(fileURLWithPath: path))
+func loadTokenizer(_ path: String) throws -> BPETokenizer {
+    try BPETokenizer(directory: URL(fileURLWithPath: path))
 }
 
 /// Throws unless `tokenizer` has exactly the model's vocabulary size (so every id
 /// one produces, the other knows).
-func checkTokenizer(_ tokenizer: GPT2Tokenizer?, fits gpt: GPT, in path: String) throws {
+func checkTokenizer(_ tokenizer: BPETokenizer?, fits gpt: GPT, in path: String) throws {
     try checkTokenizer(tokenizer, fits: gpt.config.nVocab, in: path)
 }
 
 /// Throws unless `tokenizer` has exactly `vocabularySize` tokens.
-func checkTokenizer(_ tokenizer: GPT2Tokenizer?, fits vocabularySize: Int, in path: String) throws {
+func checkTokenizer(_ tokenizer: BPETokenizer?, fits vocabularySize: Int, in path: String) throws {
     guard let tokenizer, tokenizer.vocabularySize != vocabularySize else { return }
     throw CheckpointError(file: path, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(vocabularySize): they do not belong together")
 }
@@ -102,7 +104,7 @@ func checkTokenizer(_ tokenizer: GPT2Tokenizer?, fits vocabularySize: Int, in pa
 /// The vocabulary `tokenize` and `detokenize` hold ids to, as `generate` does: the
 /// model's (`config.json`, which the tokenizer must match) when the directory has
 /// one, else the tokenizer's own.
-func vocabularySize(of tokenizer: GPT2Tokenizer, in path: String) throws -> Int {
+func vocabularySize(of tokenizer: BPETokenizer, in path: String) throws -> Int {
     let configURL = URL(fileURLWithPath: path).appendingPathComponent("config.json")
     guard FileManager.default.fileExists(atPath: configURL.path) else { return tokenizer.vocabularySize }
     let size = try GPTConfig(file: configURL).nVocab
@@ -139,12 +141,16 @@ struct InfoCommand: ParsableCommand {
         options.apply()
         let (gpt, seconds) = try model.load()
         let c = gpt.config, params = gpt.parameterCount, counts = matrixCounts(gpt)
-        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: model.model)
-            .appendingPathComponent("model.safetensors").path)[.size] as? Int) ?? 0
+        let directory = URL(fileURLWithPath: model.model)
+        let fileBytes = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".safetensors") }
+            .reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent($1).path)[.size] as? Int) ?? 0) }
         if options.json {
             try Console.print(JSON.object([
-                ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_embd", .int(c.nEmbd)),
+                ("model_type", .string(c.modelType.rawValue)),
+                ("n_layer", .int(c.nLayer)), ("n_head", .int(c.nHead)), ("n_kv_head", .int(c.keyValueHeads)), ("head_dim", .int(c.headSize)),
+                ("n_embd", .int(c.nEmbd)), ("n_inner", .int(c.hiddenSize)),
                 ("n_ctx", .int(c.nCtx)), ("n_vocab", .int(c.nVocab)), ("layer_norm_epsilon", .number(c.layerNormEpsilon)),
+                ("tied_head", .bool(c.tiedHead)),
                 ("parameters", .int(params)), ("weight_bytes", .int(params * 8)), ("file_bytes", .int(fileBytes)),
                 ("dtype", .string(gpt.dtype.rawValue)),
                 ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(counts.float)),
@@ -157,9 +163,10 @@ struct InfoCommand: ParsableCommand {
         }
         try Console.print("""
             model       \(model.model)
+            type        \(c.modelType.rawValue)\(c.modelType.isLlamaFamily ? String(format: " (rope θ %g%@, %@ head)", c.ropeTheta, c.ropeScaling == nil ? "" : ", llama3 scaling", c.tiedHead ? "tied" : "untied") : "")
             layers      \(c.nLayer)
-            heads       \(c.nHead)
-            width       \(c.nEmbd)
+            heads       \(c.nHead)\(c.keyValueHeads == c.nHead ? "" : " sharing \(c.keyValueHeads) key/value heads"), each of width \(c.headSize)
+            width       \(c.nEmbd); MLP \(c.hiddenSize)
             context     \(c.nCtx)
             vocabulary  \(c.nVocab)
             epsilon     \(c.layerNormEpsilon)
@@ -254,7 +261,7 @@ struct GenerateCommand: ParsableCommand {
         options.apply()
         let text = try input.text()
         // With --tokens the tokenizer is optional (it only says where <|endoftext|> is).
-        let tokenizer: GPT2Tokenizer?
+        let tokenizer: BPETokenizer?
         do {
             tokenizer = try loadTokenizer(model.model)
         } catch let error as CheckpointError where error.kind == .missing && text == nil {
@@ -354,7 +361,7 @@ struct DetokenizeCommand: ParsableCommand {
 
 /// The shapes `create-random` writes.
 enum RandomShape: String, CaseIterable, ExpressibleByArgument {
-    case gpt2, small, tiny, deep
+    case gpt2, small, tiny, deep, smollm2135m = "smollm2-135m", llamaTiny = "llama-tiny"
 
     var config: GPTConfig {
         switch self {
@@ -362,6 +369,8 @@ enum RandomShape: String, CaseIterable, ExpressibleByArgument {
         case .small: return GPTConfig(nCtx: 256, nVocab: 1000, nEmbd: 256, nHead: 4, nLayer: 2)
         case .tiny: return GPTConfig(nCtx: 32, nVocab: 97, nEmbd: 64, nHead: 4, nLayer: 2)
         case .deep: return GPTConfig(nCtx: 128, nVocab: 2048, nEmbd: 96, nHead: 12, nLayer: 12)
+        case .smollm2135m: return .smolLM2
+        case .llamaTiny: return GPTConfig(llama: 64, nVocab: 97, nEmbd: 64, nHead: 4, nKVHead: 2, nLayer: 2, nInner: 128, tieWordEmbeddings: true)
         }
     }
 }
@@ -369,12 +378,12 @@ enum RandomShape: String, CaseIterable, ExpressibleByArgument {
 struct CreateRandomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-random",
-        abstract: "Write a GPT-2-shaped model with random weights (for speed tests; it knows no language).")
+        abstract: "Write a GPT-2- or Llama-shaped model with random weights (for speed tests; it knows no language).")
 
     @Option(help: """
         The shape: gpt2 (124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens), \
         small (2 layers, 4 heads, width 256, context 256, 1000 tokens), tiny (2 layers, 4 heads, width 64, context 32, 97 tokens) \
-        or deep (GPT-2's 12 layers × 12 heads at width 96, context 128, 2048 tokens: the vocabulary size of Models/shakespeare-tiny).
+        deep (GPT-2's 12 layers × 12 heads at width 96, context 128, 2048 tokens: the vocabulary size of Models/shakespeare-tiny);         of the Llama family: smollm2-135m (SmolLM2-135M: 30 layers, width 576, 9 heads sharing 3 key/value heads, MLP 1536,         context 8192, 49152 tokens, tied head) or llama-tiny (2 layers, width 64, 4 heads sharing 2, MLP 128, context 64, 97 tokens).
         """)
     var shape: RandomShape = .gpt2
     @Option(help: "The directory to write config.json and model.safetensors (F32) into; created if missing.")

@@ -12,7 +12,7 @@ let gpt2TokenizerPath = fixturesDirectory.appendingPathComponent("gpt2-tokenizer
 /// with `nonFinite`, `ln_f.weight[3]` is a NaN in the file.
 func textModel(endOfTextWins: Bool = false, nonFinite: Bool = false) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftattention-text-\(UUID().uuidString)")
-    var vocabulary = Dictionary(uniqueKeysWithValues: GPT2Tokenizer.byteCharacters.enumerated().map { (String($1), $0) })
+    var vocabulary = Dictionary(uniqueKeysWithValues: BPETokenizer.byteCharacters.enumerated().map { (String($1), $0) })
     let merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("Ġ", "a")]
     for (left, right) in merges { vocabulary[left + right] = vocabulary.count }
     vocabulary["<|endoftext|>"] = vocabulary.count
@@ -83,7 +83,7 @@ struct TextCLITests {
         let object = try JSONSerialization.jsonObject(with: Data(j.out.utf8)) as! [String: Any]
         let completion = try #require(object["completion"] as? String)
         #expect(object["text"] as? String == "the cat" + completion)
-        let tokenizer = try GPT2Tokenizer(directory: dir)
+        let tokenizer = try BPETokenizer(directory: dir)
         let newTokens = try #require(object["new_tokens"] as? [Int])
         #expect(newTokens.count == 12)
         #expect(try tokenizer.decode(newTokens) == completion)
@@ -109,7 +109,7 @@ struct TextCLITests {
         let r = try runGPT(["generate", "--model", dir.path, "--prompt", "in the", "--max-new-tokens", "5", "--json"])
         #expect(r.status == 0, "stderr: \(r.err)")
         let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
-        let eot = try GPT2Tokenizer(directory: dir).endOfText!
+        let eot = try BPETokenizer(directory: dir).endOfText!
         #expect(object["new_tokens"] as? [Int] == [eot] && object["completion"] as? String == "")
         #expect(r.err.contains("stopped at <|endoftext|> after 1 tokens"), "stderr: \(r.err)")
         let all = try runGPT(["generate", "--model", dir.path, "--prompt", "in the", "--max-new-tokens", "3", "--ignore-eos"])

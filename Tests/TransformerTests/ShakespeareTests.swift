@@ -21,7 +21,7 @@ struct ShakespeareExpected: Decodable {
 struct ShakespeareTests {
     static let expected: ShakespeareExpected = try! loadFixture("shakespeare-tiny-expected.json")
     static let model = try! GPT(directory: shakespeareDirectory, weights: .float64)
-    static let tokenizer = try! GPT2Tokenizer(directory: shakespeareDirectory)
+    static let tokenizer = try! BPETokenizer(directory: shakespeareDirectory)
 
     @Test func tokenizerMatches() {
         #expect(ShakespeareTests.tokenizer.encode(ShakespeareTests.expected.prompt) == ShakespeareTests.expected.ids)

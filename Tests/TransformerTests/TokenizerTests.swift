@@ -5,7 +5,7 @@ import Testing
 
 /// GPT-2's tokenizer files, checked in beside the fixtures.
 let gpt2TokenizerDirectory = fixturesDirectory.appendingPathComponent("gpt2-tokenizer")
-let gpt2Tokenizer: GPT2Tokenizer = try! GPT2Tokenizer(directory: gpt2TokenizerDirectory)
+let gpt2Tokenizer: BPETokenizer = try! BPETokenizer(directory: gpt2TokenizerDirectory)
 
 /// What `scripts/make_tokenizer_fixture.py` recorded from Hugging Face `tokenizers`.
 struct TokenizerFixture: Decodable {
@@ -89,19 +89,19 @@ struct TokenizerTests {
     @Test func brokenTokenizerFiles() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: CheckpointError(file: dir.path, "no tokenizer: vocab.json and merges.txt (or encoder.json and vocab.bpe) are missing",
-                                        kind: .missing)) { try GPT2Tokenizer(directory: dir) }
+        #expect(throws: CheckpointError(file: dir.path, "no tokenizer: tokenizer.json, or vocab.json and merges.txt (or encoder.json and vocab.bpe), are missing",
+                                        kind: .missing)) { try BPETokenizer(directory: dir) }
         let vocab = dir.appendingPathComponent("vocab.json"), merges = dir.appendingPathComponent("merges.txt")
         try Data("[1, 2]".utf8).write(to: vocab)
         try Data("#version: 0.2\n".utf8).write(to: merges)
-        #expect(throws: CheckpointError(file: vocab.path, "is not a JSON object of token -> id")) { try GPT2Tokenizer(directory: dir) }
+        #expect(throws: CheckpointError(file: vocab.path, "is not a JSON object of token -> id")) { try BPETokenizer(directory: dir) }
         try FileManager.default.removeItem(at: vocab)
         try FileManager.default.copyItem(at: gpt2TokenizerDirectory.appendingPathComponent("encoder.json"), to: vocab)
         try Data("#version: 0.2\nĠ t\nnot-a-pair\n".utf8).write(to: merges)
-        #expect(throws: CheckpointError(file: merges.path, "line 3 is not two tokens separated by a space")) { try GPT2Tokenizer(directory: dir) }
+        #expect(throws: CheckpointError(file: merges.path, "line 3 is not two tokens separated by a space")) { try BPETokenizer(directory: dir) }
         try Data("#version: 0.2\nĠ t\nzzzq xyzzy\n".utf8).write(to: merges)
         #expect(throws: CheckpointError(file: dir.path, "tokenizer: merges[1]: \"zzzq xyzzy\": the vocabulary lacks zzzq")) {
-            try GPT2Tokenizer(directory: dir)
+            try BPETokenizer(directory: dir)
         }
     }
 }

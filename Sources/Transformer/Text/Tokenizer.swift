@@ -1,7 +1,7 @@
 /// Turns text into token ids and token ids back into text.
 ///
-/// ``CharacterTokenizer`` (the hand-set model's) and ``GPT2Tokenizer`` (GPT-2's
-/// byte-level BPE) conform, so code that runs a model on text treats them alike.
+/// ``CharacterTokenizer`` (the hand-set model's) and ``BPETokenizer`` (GPT-2's
+/// and the Llama family's byte-pair encodings) conform, so code that runs a model on text treats them alike.
 /// A token stands for some bytes of UTF-8 — for a byte-level BPE possibly part
 /// of a character — so decoding goes through bytes: ``decode(_:)`` replaces
 /// bytes that are not valid UTF-8 with U+FFFD, and ``TextStream`` turns tokens
@@ -9,6 +9,10 @@
 public protocol Tokenizer: Sendable {
     /// The token ids of `text`.
     func encode(_ text: String) throws -> [Int]
+    /// The text of `tokens` (bytes that do not form valid UTF-8 become U+FFFD).
+    ///
+    /// - Throws: ``InputError/tokenOutOfRange(token:vocabularySize:)`` for an id outside the vocabulary.
+    func decode(_ tokens: [Int]) throws -> String
     /// Appends the bytes token `token` stands for to `bytes`.
     ///
     /// - Throws: ``InputError/tokenOutOfRange(token:vocabularySize:)`` for an id outside the vocabulary.
