@@ -147,7 +147,7 @@ def main():
               "gemv": "GEMV (bytes of the matrix read per second; `memory read` is a plain streaming sum)",
               "sgemv": "SGEMV: `Float` matrix–vector products (`raw` is `cblas_sgemv`)",
               "ops": "Operations (GPT-2 widths: d = 768, 12 heads)",
-              "model": "GPT-2 124M shapes, random Float-valued weights: computed in Double with the weights held as Double (…/f64-double), as Float (…/f64-float32) or both (…/f64-both, the default), and computed in Float (…/f32, `--dtype float32`)"}
+              "model": "GPT-2 124M shapes, random Float-valued weights: computed in Double with the weights held as Double (…/f64-double), as Float (…/f64-float32) or both (…/f64-both, the default), and computed in Float (…/f32, `--dtype float32`); then SmolLM2-135M shapes (the Llama family) in f64-both and f32"}
     titles["tokenizer"] = "Tokenizer (GPT-2 byte-level BPE, 1 MB of English)"
     for suite in ("gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"):
         group = [r for r in rows if r["suite"] == suite]

@@ -281,14 +281,25 @@ func opsSuite(_ ctx: Context) -> [Row] {
     return rows
 }
 
+/// GPT-2 124M's shapes, with every way of holding the weights, then SmolLM2-135M's
+/// (the Llama family: grouped-query attention, a gated MLP, rotary positions) in the
+/// default storage and in Float; at `--scale tiny`, two-layer models of each family.
 func modelSuite(_ ctx: Context) throws -> [Row] {
+    let tiny = ctx.scale == .tiny
+    let gpt2 = tiny ? GPTConfig(nCtx: 64, nVocab: 97, nEmbd: 48, nHead: 4, nLayer: 2) : GPTConfig.gpt2
+    let smol = tiny ? GPTConfig(llama: 64, nVocab: 97, nEmbd: 48, nHead: 6, nKVHead: 2, nLayer: 2, nInner: 128, tieWordEmbeddings: true) : GPTConfig.smolLM2
+    return try modelRows(ctx, config: gpt2, shape: tiny ? "tiny GPT-2 (2 layers, width 48)" : "GPT-2 124M", precisions: WeightMatrix.Precision.allCases)
+        + modelRows(ctx, config: smol, shape: tiny ? "tiny Llama (2 layers, width 48)" : "SmolLM2-135M", precisions: [.both])
+}
+
+/// Prefill and decode rows of a random model of `config`'s shape, computed in
+/// Double with the weights held in each of `precisions`, and computed in Float.
+func modelRows(_ ctx: Context, config: GPTConfig, shape: String, precisions: [WeightMatrix.Precision]) throws -> [Row] {
     var rows: [Row] = []
-    let config = ctx.scale == .tiny ? GPTConfig(nCtx: 64, nVocab: 97, nEmbd: 48, nHead: 4, nLayer: 2) : GPTConfig.gpt2
-    progress("model: building GPT-2 124M shapes with random (Float-valued) weights")
+    progress("model: building \(shape) shapes with random (Float-valued) weights")
     let gpt = try GPT.random(config: config, seed: 1)
     // The same weights computed in Double, held three ways (8 bytes each, 4 as they are Float
     // values, or both), and computed in Float.
-    let precisions = WeightMatrix.Precision.allCases
     let models = precisions.map { gpt.storingWeights($0) } + [gpt.converted(to: .float32)]
     let names = precisions.map { "f64-\($0.rawValue)" } + ["f32"]
     let caches = try models.map { try KVCache(config: config, dtype: $0.dtype) }
@@ -305,7 +316,6 @@ func modelSuite(_ ctx: Context) throws -> [Row] {
     let effort = Effort(minRuns: ctx.scale == .full ? 3 : 1, maxRuns: 10, minSeconds: 0)
     let decodeRounds = ctx.scale == .full ? 5 : 3
     var logits = Matrix.zeros(rows: 1, cols: config.nVocab)
-    let shape = ctx.scale == .tiny ? "tiny (2 layers, width 48)" : "GPT-2 124M"
     let variants = ctx.backends.flatMap { backend in models.indices.map { (backend, $0) } }   // (backend, model index)
     func label(_ v: (Backend, Int)) -> String { "\(v.0.rawValue)/\(names[v.1])" }
     func note(_ model: GPT) -> String {

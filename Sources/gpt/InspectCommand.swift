@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
             Text output summarises each layer: the strongest attention per head and the logit lens's top token.
             """)
 
-    @Option(help: "A Hugging Face GPT-2 directory (config.json + model.safetensors; a tokenizer for --prompt and for labels).")
+    @Option(help: "A Hugging Face directory of GPT-2 or a Llama-family model (config.json + model.safetensors or shards; a tokenizer for --prompt and for labels).")
     var model: String?
     @Option(help: "Trace the built-in hand-set model on this text of a and b (its last 5 characters).")
     var handmade: String?

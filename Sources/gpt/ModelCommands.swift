@@ -54,7 +54,7 @@ struct InputOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Comma-separated token ids, e.g. 15496,11,995.")
     var tokens: String?
     @Option(help: """
-        Text, tokenized with the model directory's tokenizer (vocab.json + merges.txt, or encoder.json + vocab.bpe); - reads it from standard input.
+        Text, tokenized with the model directory's tokenizer (tokenizer.json, or vocab.json + merges.txt, or encoder.json + vocab.bpe); - reads it from standard input.
         """)
     var prompt: String?
 
@@ -227,7 +227,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Continue a text or a token sequence with a KV cache, printing what comes as it comes.",
         discussion: """
-            With --prompt, prints the prompt and then the continuation as text, each character as soon as its last byte is generated; with --tokens, each new token id. Generation stops at <|endoftext|> (where the model directory's tokenizer has it) unless --ignore-eos. Timings (load, prefill and decode tokens/s) go to stderr at the end. The model sees the last n_ctx tokens: past that, each new token re-runs the window (a note on stderr says so).
+            With --prompt, prints the prompt and then the continuation as text, each character as soon as its last byte is generated; with --tokens, each new token id. Generation stops at the end-of-text token (<|endoftext|>, or the eos_token of tokenizer_config.json, where the model directory's tokenizer has one) unless --ignore-eos. Timings (load, prefill and decode tokens/s) go to stderr at the end. The model sees the last n_ctx tokens: past that, each new token re-runs the window (a note on stderr says so).
             """)
 
     @OptionGroup var model: ModelOptions
@@ -242,7 +242,7 @@ struct GenerateCommand: ParsableCommand {
     var topP: Double?
     @Option(parsing: .unconditional, help: "Seed for sampling, 0…\(UInt64.max) (the same seed gives the same tokens).")
     var seed: UInt64 = 0
-    @Flag(help: "Keep generating past <|endoftext|>.")
+    @Flag(help: "Keep generating past the end-of-text token.")
     var ignoreEos = false
     @OptionGroup var options: RunOptions
 
@@ -298,7 +298,7 @@ struct GenerateCommand: ParsableCommand {
             try Console.print(stream?.finish() ?? "")
         }
         if completionTokens.count < result.newTokens.count {
-            Console.note("gpt: note: stopped at <|endoftext|> after \(result.newTokens.count) tokens (--ignore-eos goes on)")
+            Console.note("gpt: note: stopped at the end-of-text token after \(result.newTokens.count) tokens (--ignore-eos goes on)")
         }
         if prompt.count > gpt.config.nCtx || result.windowRecomputations > 0 {
             Console.note("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch")
@@ -323,7 +323,7 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Print the token ids of a text, comma-separated (as --tokens takes them).")
 
-    @Option(help: "A model directory with vocab.json + merges.txt (or encoder.json + vocab.bpe).")
+    @Option(help: "A model directory with tokenizer.json, or vocab.json + merges.txt (or encoder.json + vocab.bpe).")
     var model: String
     @Argument(help: "The text; - reads it from standard input.")
     var text: String
@@ -343,7 +343,7 @@ struct DetokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detokenize", abstract: "Print the text of comma-separated token ids.")
 
-    @Option(help: "A model directory with vocab.json + merges.txt (or encoder.json + vocab.bpe).")
+    @Option(help: "A model directory with tokenizer.json, or vocab.json + merges.txt (or encoder.json + vocab.bpe).")
     var model: String
     @Option(parsing: .unconditional, help: "Comma-separated token ids, e.g. 15496,11,995.")
     var tokens: String

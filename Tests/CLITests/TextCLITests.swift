@@ -71,7 +71,7 @@ struct TextCLITests {
         expectFailure(try runGPT(["detokenize", "--model", gpt2TokenizerPath, "--tokens", "50257"]), code: 65,
                       "token id 50257 is outside the vocabulary")
         expectFailure(try runGPT(["tokenize", "--model", tinyModel, "hi"]), code: 66,
-                      "no tokenizer: vocab.json and merges.txt (or encoder.json and vocab.bpe) are missing")
+                      "no tokenizer: tokenizer.json, or vocab.json and merges.txt (or encoder.json and vocab.bpe), are missing")
     }
 
     @Test func generateFromAPrompt() throws {
@@ -111,7 +111,7 @@ struct TextCLITests {
         let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         let eot = try BPETokenizer(directory: dir).endOfText!
         #expect(object["new_tokens"] as? [Int] == [eot] && object["completion"] as? String == "")
-        #expect(r.err.contains("stopped at <|endoftext|> after 1 tokens"), "stderr: \(r.err)")
+        #expect(r.err.contains("stopped at the end-of-text token after 1 tokens"), "stderr: \(r.err)")
         let all = try runGPT(["generate", "--model", dir.path, "--prompt", "in the", "--max-new-tokens", "3", "--ignore-eos"])
         #expect(all.out == "in the<|endoftext|><|endoftext|><|endoftext|>\n", "\(all)")
         // With --tokens, the directory's tokenizer still marks the end of text.
@@ -126,7 +126,7 @@ struct TextCLITests {
         expectFailure(try runGPT(["generate", "--model", dir.path, "--tokens", "1", "--prompt", "a"]), code: 64, "give exactly one of")
         expectFailure(try runGPT(["generate", "--model", dir.path, "--prompt", ""]), code: 65, "no input tokens")
         expectFailure(try runGPT(["generate", "--model", tinyModel, "--prompt", "hi"]), code: 66,
-                      "no tokenizer: vocab.json and merges.txt (or encoder.json and vocab.bpe) are missing")
+                      "no tokenizer: tokenizer.json, or vocab.json and merges.txt (or encoder.json and vocab.bpe), are missing")
         // A tokenizer from another model.
         let mixed = FileManager.default.temporaryDirectory.appendingPathComponent("swiftattention-mixed-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: tinyDirectory, to: mixed)

@@ -1,0 +1,62 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A Llama-family fixture's directory and reference (see TransformerTests' LlamaFamilyTests).
+private func llamaFixture(_ name: String) throws -> (path: String, tokens: [Int], logits: [[Double]], prompt: [Int], greedy: [Int]) {
+    let directory = fixturesDirectory.appendingPathComponent(name)
+    let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("reference.json"))) as! [String: Any]
+    return (directory.path, reference["tokens"] as! [Int], reference["logits"] as! [[Double]], reference["prompt"] as! [Int], reference["greedy"] as! [Int])
+}
+
+@Suite("The gpt command: Llama-family models", slowSuite)
+struct LlamaCLITests {
+    @Test func infoLogitsGenerateInspect() throws {
+        let gqa = try llamaFixture("llama-gqa")
+        let info = try runGPT(["info", "--model", gqa.path, "--json"])
+        #expect(info.status == 0, "stderr: \(info.err)")
+        let object = try JSONSerialization.jsonObject(with: Data(info.out.utf8)) as! [String: Any]
+        #expect(object["model_type"] as? String == "llama" && object["n_kv_head"] as? Int == 2 && object["head_dim"] as? Int == 16)
+        #expect(object["tied_head"] as? Bool == false)
+        let text = try runGPT(["info", "--model", gqa.path])
+        #expect(text.out.contains("4 sharing 2 key/value heads, each of width 16") && text.out.contains("llama3 scaling, untied head"), "\(text.out)")
+
+        let logits = try runGPT(["logits", "--model", gqa.path, "--tokens", gqa.tokens.map(String.init).joined(separator: ","), "--json"])
+        #expect(logits.status == 0, "stderr: \(logits.err)")
+        let rows = (try JSONSerialization.jsonObject(with: Data(logits.out.utf8)) as! [String: Any])["logits"] as! [[Double]]
+        let scale = gqa.logits.joined().map(abs).max()!
+        #expect(zip(rows.joined(), gqa.logits.joined()).allSatisfy { abs($0 - $1) <= 1e-9 * scale })
+
+        for name in ["llama-gqa", "qwen2-bias", "llama-bias"] {
+            let fixture = try llamaFixture(name)
+            let r = try runGPT(["generate", "--model", fixture.path, "--tokens", fixture.prompt.map(String.init).joined(separator: ","),
+                                "--max-new-tokens", "\(fixture.greedy.count)", "--json"])
+            #expect(r.status == 0, "stderr: \(r.err)")
+            #expect((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any])["new_tokens"] as? [Int] == fixture.greedy, "\(name)")
+        }
+
+        let page = FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: page) }
+        let inspect = try runGPT(["inspect", "--model", gqa.path, "--tokens", "1,2,3,4,5", "--html", page.path])
+        #expect(inspect.status == 0, "stderr: \(inspect.err)")
+        #expect(try String(contentsOf: page, encoding: .utf8).contains("<html"))
+    }
+
+    /// create-random writes the Llama shapes; tokenize and detokenize read tokenizer.json.
+    @Test func createRandomAndTokenizer() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("llama-tiny-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let created = try runGPT(["create-random", "--shape", "llama-tiny", "--output", directory.path])
+        #expect(created.status == 0, "stderr: \(created.err)")
+        let info = try JSONSerialization.jsonObject(with: Data(try runGPT(["info", "--model", directory.path, "--json"]).out.utf8)) as! [String: Any]
+        #expect(info["model_type"] as? String == "llama" && info["n_kv_head"] as? Int == 2 && info["tied_head"] as? Bool == true)
+        let generated = try runGPT(["generate", "--model", directory.path, "--tokens", "1,2,3", "--max-new-tokens", "5", "--dtype", "float32"])
+        #expect(generated.status == 0, "stderr: \(generated.err)")
+
+        let tokenizer = fixturesDirectory.appendingPathComponent("hf-tokenizers/llama3").path
+        let ids = try runGPT(["tokenize", "--model", tokenizer, "To be, or not to be"])
+        #expect(ids.status == 0 && ids.out.hasPrefix("0,"), "\(ids)")                // <|begin_of_text|> first
+        let back = try runGPT(["detokenize", "--model", tokenizer, "--tokens", ids.out.trimmingCharacters(in: .whitespacesAndNewlines)])
+        #expect(back.out == "<|begin_of_text|>To be, or not to be\n")
+    }
+}
