@@ -236,20 +236,21 @@ def make(name, model_class, config, seed, dtype=torch.float32, classic_config=Fa
           f"as shipped {shipped_difference:.1e}; rope frequencies {frequency_difference:.1e}")
 
 
-torch.set_grad_enabled(False)
-make("llama-gqa", LlamaForCausalLM, LlamaConfig(
-    vocab_size=96, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
-    num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5, tie_word_embeddings=False,
-    rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
-                     "high_freq_factor": 4.0, "original_max_position_embeddings": 64}),
-     seed=1, classic_config=True)
-make("qwen2-bias", Qwen2ForCausalLM, Qwen2Config(
-    vocab_size=80, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-    num_key_value_heads=1, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
-    rope_parameters={"rope_type": "default", "rope_theta": 10000.0}),
-     seed=2, dtype=torch.bfloat16, shard_size="20KB")
-make("llama-bias", LlamaForCausalLM, LlamaConfig(
-    vocab_size=72, hidden_size=32, intermediate_size=40, num_hidden_layers=2, num_attention_heads=4,
-    num_key_value_heads=4, head_dim=12, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
-    attention_bias=True, mlp_bias=True, rope_parameters={"rope_type": "default", "rope_theta": 10000.0}),
-     seed=3)
+if __name__ == "__main__":
+    torch.set_grad_enabled(False)
+    make("llama-gqa", LlamaForCausalLM, LlamaConfig(
+        vocab_size=96, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5, tie_word_embeddings=False,
+        rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                         "high_freq_factor": 4.0, "original_max_position_embeddings": 64}),
+         seed=1, classic_config=True)
+    make("qwen2-bias", Qwen2ForCausalLM, Qwen2Config(
+        vocab_size=80, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=1, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0}),
+         seed=2, dtype=torch.bfloat16, shard_size="20KB")
+    make("llama-bias", LlamaForCausalLM, LlamaConfig(
+        vocab_size=72, hidden_size=32, intermediate_size=40, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=4, head_dim=12, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
+        attention_bias=True, mlp_bias=True, rope_parameters={"rope_type": "default", "rope_theta": 10000.0}),
+         seed=3)

@@ -13,7 +13,8 @@ func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
 /// `--model DIR`, loaded with its timing.
 struct ModelOptions: ParsableArguments {
     @Option(help: """
-        A Hugging Face model directory of GPT-2 or of the Llama family (model_type llama, qwen2 or mistral):         config.json + model.safetensors, or the shards model.safetensors.index.json lists.
+        A Hugging Face model directory of GPT-2 or of the Llama family (model_type llama, qwen2 or mistral): \
+        config.json + model.safetensors, or the shards model.safetensors.index.json lists.
         """)
     var model: String
 
@@ -370,7 +371,7 @@ enum RandomShape: String, CaseIterable, ExpressibleByArgument {
         case .tiny: return GPTConfig(nCtx: 32, nVocab: 97, nEmbd: 64, nHead: 4, nLayer: 2)
         case .deep: return GPTConfig(nCtx: 128, nVocab: 2048, nEmbd: 96, nHead: 12, nLayer: 12)
         case .smollm2135m: return .smolLM2
-        case .llamaTiny: return GPTConfig(llama: 64, nVocab: 97, nEmbd: 64, nHead: 4, nKVHead: 2, nLayer: 2, nInner: 128, tieWordEmbeddings: true)
+        case .llamaTiny: return GPTConfig(llama: 256, nVocab: 97, nEmbd: 64, nHead: 4, nKVHead: 2, nLayer: 2, nInner: 128, tieWordEmbeddings: true)
         }
     }
 }
@@ -382,8 +383,10 @@ struct CreateRandomCommand: ParsableCommand {
 
     @Option(help: """
         The shape: gpt2 (124M: 12 layers, 12 heads, width 768, context 1024, 50257 tokens), \
-        small (2 layers, 4 heads, width 256, context 256, 1000 tokens), tiny (2 layers, 4 heads, width 64, context 32, 97 tokens) \
-        deep (GPT-2's 12 layers × 12 heads at width 96, context 128, 2048 tokens: the vocabulary size of Models/shakespeare-tiny);         of the Llama family: smollm2-135m (SmolLM2-135M: 30 layers, width 576, 9 heads sharing 3 key/value heads, MLP 1536,         context 8192, 49152 tokens, tied head) or llama-tiny (2 layers, width 64, 4 heads sharing 2, MLP 128, context 64, 97 tokens).
+        small (2 layers, 4 heads, width 256, context 256, 1000 tokens), tiny (2 layers, 4 heads, width 64, context 32, 97 tokens), \
+        deep (GPT-2's 12 layers × 12 heads at width 96, context 128, 2048 tokens: the vocabulary size of Models/shakespeare-tiny); \
+        of the Llama family: smollm2-135m (SmolLM2-135M: 30 layers, width 576, 9 heads sharing 3 key/value heads, MLP 1536, \
+        context 8192, 49152 tokens, tied head) or llama-tiny (2 layers, width 64, 4 heads sharing 2, MLP 128, context 256, 97 tokens).
         """)
     var shape: RandomShape = .gpt2
     @Option(help: "The directory to write config.json and model.safetensors (F32) into; created if missing.")

@@ -54,3 +54,41 @@ struct ShakespeareTests {
         #expect(bytes <= 10_000_000, "\(bytes) bytes")
     }
 }
+
+/// The shipped Llama-family model.
+let shakespeareLlamaDirectory = shakespeareDirectory.deletingLastPathComponent().appendingPathComponent("shakespeare-llama")
+
+@Suite("The shipped Shakespeare Llama against Hugging Face tokenizers and a float64 reference")
+struct ShakespeareLlamaTests {
+    /// What `scripts/make_shakespeare_llama_fixture.py` recorded.
+    struct Expected: Decodable {
+        let prompt: String, ids: [Int], logits: Matrix, greedy: [Int], greedy_text: String
+    }
+
+    @Test func tokensLogitsAndGreedyText() throws {
+        let expected: Expected = try loadFixture("shakespeare-llama-expected.json")
+        let tokenizer = try BPETokenizer(directory: shakespeareLlamaDirectory)
+        #expect(tokenizer.encode(expected.prompt) == expected.ids && tokenizer.endOfText == 0 && tokenizer.beginOfText == nil)
+        let model = try GPT(directory: shakespeareLlamaDirectory, weights: .float64)
+        #expect(tokenizer.vocabularySize == model.config.nVocab && model.config.keyValueHeads == 2)
+        for backend in Backend.allCases {
+            expectClose(try model(expected.ids, backend: backend), expected.logits, relative: 1e-9, "\(backend)")
+        }
+        let float32 = try GPT(directory: shakespeareLlamaDirectory, dtype: .float32)
+        expectClose(try float32(expected.ids), expected.logits, relative: 1e-4, "float32")
+        let g = try model.generate(expected.ids, maxNewTokens: 40, stopTokens: [0])
+        #expect(g.newTokens == expected.greedy)
+        #expect(try tokenizer.decode(g.newTokens) == expected.greedy_text)
+    }
+
+    @Test func shipsWithinItsBudget() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: shakespeareLlamaDirectory.path)
+        for name in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md"] {
+            #expect(files.contains(name), "\(name) is missing")
+        }
+        let bytes = try files.reduce(0) { total, name in
+            total + ((try FileManager.default.attributesOfItem(atPath: shakespeareLlamaDirectory.appendingPathComponent(name).path)[.size] as? Int) ?? 0)
+        }
+        #expect(bytes <= 10_000_000, "\(bytes) bytes")
+    }
+}
