@@ -59,4 +59,17 @@ struct LlamaCLITests {
         let back = try runGPT(["detokenize", "--model", tokenizer, "--tokens", ids.out.trimmingCharacters(in: .whitespacesAndNewlines)])
         #expect(back.out == "<|begin_of_text|>To be, or not to be\n")
     }
+
+    /// A config variant not implemented is bad data (exit 65); a missing shard is a missing file (66).
+    @Test func exitCodes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llama-exit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: fixturesDirectory.appendingPathComponent("qwen2-bias"), to: dir)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("model-00003-of-00003.safetensors"))
+        expectFailure(try runGPT(["info", "--model", dir.path]), code: 66, "model-00003-of-00003.safetensors: missing")
+        let config = dir.appendingPathComponent("config.json")
+        let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "\"silu\"", with: "\"gelu\"")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        expectFailure(try runGPT(["info", "--model", dir.path]), code: 65, "hidden_act: \"gelu\" is not implemented")
+    }
 }
