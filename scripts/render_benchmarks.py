@@ -129,18 +129,22 @@ def main():
         mhz = next(float(l.split(":")[1]) for l in cpuinfo.splitlines() if l.startswith("cpu MHz"))
     except (OSError, StopIteration):
         pass
-    # As bench's nominalPeakGFLOPS: two 8-wide FMA units on Intel with AVX-512, two 4-wide ones otherwise.
+    # As bench's doubleFlopsPerCycle: two FMA units per core, 8 lanes wide with full-width AVX-512
+    # (Intel's; AMD's from Zen 5, family 26), 4 otherwise (AVX2; Zen 4 runs AVX-512 as two halves).
     flags = next((l.split(":")[1].split() for l in cpuinfo.splitlines() if l.startswith("flags")), [])
-    per_cycle = 32 if "GenuineIntel" in cpuinfo and "avx512f" in flags else 16
-    unit = "AVX-512 FMA units" if per_cycle == 32 else "AVX2 FMA"
+    family = next((int(l.split(":")[1]) for l in cpuinfo.splitlines() if l.startswith("cpu family")), 0)
+    full = "avx512f" in flags and ("GenuineIntel" in cpuinfo or ("AuthenticAMD" in cpuinfo and family >= 26))
+    per_cycle = 32 if full else 16
+    unit = "two full-width AVX-512 FMA units" if full else "two 256-bit FMA units"
     peak = mhz * per_cycle / 1000 if mhz else None
     lines = ["# Benchmarks", "",
              f"Produced by `{command}` on {datetime.date.today().isoformat()}; every number below is what that run printed.",
              "Medians of repeated runs after a warm-up (min beside them). Timings on this machine are noisy (±5–10 %):",
              "compare rows of the same run, not runs of different days.", "", "## Machine", ""] + machine() + [""]
     if peak:
-        lines += [f"Nominal peak: {peak:.1f} GFLOP/s per core (clock × {per_cycle} double-precision flops per cycle with {unit}); "
-                  "boost clocks can exceed it.", ""]
+        lines += [f"Nominal peak: {peak:.1f} GFLOP/s per core in `Double`, twice that in `Float` (the nominal clock × {per_cycle} "
+                  f"double-precision flops per cycle: {unit}); each row's share of peak is against its thread count's "
+                  "(2 threads: twice that), and boost clocks can exceed it.", ""]
     lines += ["![GFLOP/s by size](Benchmarks/gemm.svg)", ""]
     titles = {"gemm": "GEMM (`raw` is `cblas_dgemm` called directly on the same buffers)",
               "sgemm": "SGEMM: the same shapes in `Float` (`raw` is `cblas_sgemm`; peak is twice the double-precision one)",

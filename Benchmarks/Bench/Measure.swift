@@ -70,13 +70,23 @@ func progress(_ text: String) {
 }
 
 /// The nominal double-precision peak of `threads` cores: clock × flops per
-/// cycle, the clock read from /proc/cpuinfo. 32 flops per cycle on Intel CPUs
-/// with AVX-512 (two 8-wide FMA units), 16 otherwise (two 4-wide FMA units:
-/// AVX2, and AMD's Zen 4, whose AVX-512 runs each 8-wide FMA as two halves).
+/// cycle per core × `threads`, the clock as /proc/cpuinfo gives it (nominal:
+/// boost clocks can exceed it). See ``doubleFlopsPerCycle(cpuinfo:)``.
 func nominalPeakGFLOPS(threads: Int) -> Double? {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
           let mhz = Double(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else { return nil }
-    let wide = text.contains("GenuineIntel") && OpenBLASKernels.cpuFlags(cpuinfo: text).contains("avx512f")
-    return mhz * 1e-3 * (wide ? 32 : 16) * Double(threads)
+    return mhz * 1e-3 * Double(doubleFlopsPerCycle(cpuinfo: text)) * Double(threads)
+}
+
+/// One core's double-precision flops per cycle: two FMA units, each 8 lanes
+/// wide with full-width AVX-512 (Intel's, AMD's Zen 5: family 26) and 4 lanes
+/// otherwise (AVX2, and Zen 4, family 25, whose AVX-512 runs each 8-wide FMA
+/// as two 256-bit halves); an FMA is two flops.
+func doubleFlopsPerCycle(cpuinfo text: String) -> Int {
+    let avx512 = OpenBLASKernels.cpuFlags(cpuinfo: text).contains("avx512f")
+    let family = text.split(separator: "\n").first { $0.hasPrefix("cpu family") }
+        .flatMap { Int($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) }
+    let fullWidth = avx512 && (text.contains("GenuineIntel") || (text.contains("AuthenticAMD") && (family ?? 0) >= 26))
+    return 2 * 2 * (fullWidth ? 8 : 4)
 }

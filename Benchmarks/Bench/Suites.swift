@@ -36,7 +36,7 @@ func gemmShapes(_ scale: Scale) -> [(name: String, m: Int, k: Int, n: Int, trans
 }
 
 /// Suite `gemm` (`Double`, raw `cblas_dgemm`) or `sgemm` (`Float`, raw `cblas_sgemm`):
-/// the same shapes through ``DenseMatrix/multiply`` on each backend, beside the raw call.
+/// the same shapes through `DenseMatrix.multiply` on each backend, beside the raw call.
 func gemmSuite<S: MatrixScalar>(_ ctx: Context, _: S.Type) -> [Row] {
     let suite = S.self == Float.self ? "sgemm" : "gemm"
     var rows: [Row] = []
@@ -111,7 +111,7 @@ func rawGEMM<S: MatrixScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, tran
 }
 
 /// The reference for products that stream weights: reading a large array
-/// once (summing it), split across ``LinearAlgebra/threadCount`` threads.
+/// once (summing it), split across `LinearAlgebra.threadCount` threads.
 struct StreamingRead {
     let values: [Double]
     init(_ ctx: Context) { values = [Double](repeating: 1, count: ctx.scale == .tiny ? 1 << 16 : 1 << 25) }
@@ -150,7 +150,7 @@ struct StreamingRead {
     }
 }
 
-/// The streaming read timed on its own, at `t` threads (the current ``LinearAlgebra/threadCount``).
+/// The streaming read timed on its own, at `t` threads (the current `LinearAlgebra.threadCount`).
 func memoryReadRow(_ ctx: Context, suite: String, threads t: Int) -> Row {
     let read = StreamingRead(ctx)
     progress("\(suite): memory read bandwidth, threads \(t)")
@@ -166,7 +166,7 @@ func gemvShapes(_ scale: Scale) -> [(String, Int, Int, Bool)] {
            ("x·W mlp.c_proj", 3072, 768, false), ("W·x logits", 50257, 768, true)]
 }
 
-/// Suite `sgemv`: `Float` matrix–vector products through ``DenseMatrix/multiply``
+/// Suite `sgemv`: `Float` matrix–vector products through `DenseMatrix.multiply`
 /// on each backend, beside a raw `cblas_sgemv`, against the memory's read bandwidth.
 func sgemvSuite(_ ctx: Context) -> [Row] {
     var rows: [Row] = []

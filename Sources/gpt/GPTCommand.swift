@@ -21,7 +21,7 @@ struct GPTCommand: ParsableCommand {
     /// Parses and runs, turning every error into one line on stderr and its
     /// exit code (help and `--version` still print in full). First, when
     /// OpenBLAS fell back to kernels without AVX on this CPU, re-runs itself with
-    /// better ones (see ``rerunWithSuggestedKernels()``).
+    /// better ones (see `rerunWithSuggestedKernels()` in CommandSupport).
     static func main() {
         Console.claimStandardDescriptors()
         rerunWithSuggestedKernels()

@@ -3,8 +3,8 @@ import RealModule
 /// An element type of ``DenseMatrix``: `Double` or `Float`.
 ///
 /// Every matrix operation and kernel is written once, generic over its scalar;
-/// the two conformances differ only in the width of ``Vector`` (one 32-byte
-/// register: four `Double`s or eight `Float`s) and ``TileVector`` (the GEMM
+/// the two conformances differ only in the width of `Vector` (one 32-byte
+/// register: four `Double`s or eight `Float`s) and `TileVector` (the GEMM
 /// micro-kernel's: 64 bytes in an AVX-512 build), and in which BLAS and LAPACK
 /// routines the ``Backend/blas`` backend calls (`d…` or `s…`), chosen where the
 /// call is made. Conforming other types is not supported.
@@ -26,13 +26,12 @@ public protocol _MatrixKernelScalar: BinaryFloatingPoint, Real, SIMDScalar, Coda
 
     /// The SIMD vector of the pure-Swift GEMM's register tile: one register of
     /// the widest the build targets, 64 bytes (`-D SWIFTATTENTION_AVX512`) or
-    /// ``Vector``'s 32. Only the GEMM's micro-kernel computes in it: its FMAs
-    /// are the whole of its work. A build with 64-byte vectors in every kernel
-    /// made the GEMM faster on the Intel VM but `float32` prefill 10–15 %
-    /// slower and decoding no faster, so the others stay at 32 bytes.
+    /// `Vector`'s 32. Only the GEMM's micro-kernel computes in it: its FMAs
+    /// are the whole of its work; 64-byte vectors in every kernel made prefill
+    /// slower and decoding no faster (docs/PERFORMANCE.md), so the others stay at 32 bytes.
     associatedtype TileVector: SIMD where TileVector.Scalar == Self
 
-    /// `a * b + c` lane by lane, as ``multiplyAdd(_:_:_:)``, for ``TileVector``.
+    /// `a * b + c` lane by lane, as ``multiplyAdd(_:_:_:)``, for `TileVector`.
     static func multiplyAdd(_ a: TileVector, _ b: TileVector, _ c: TileVector) -> TileVector
 }
 
@@ -76,7 +75,7 @@ extension Float {
 
 #if SWIFTATTENTION_AVX512
 extension _MatrixKernelScalar {
-    /// `a * b + c` lane by lane for a ``TileVector`` wider than ``Vector``.
+    /// `a * b + c` lane by lane for a `TileVector` wider than `Vector`.
     @inlinable @inline(__always)
     public static func multiplyAdd(_ a: TileVector, _ b: TileVector, _ c: TileVector) -> TileVector {
         var r = c
@@ -87,11 +86,11 @@ extension _MatrixKernelScalar {
 #endif
 
 extension MatrixScalar {
-    /// Lanes in a ``Vector``.
+    /// Lanes in a `Vector`.
     @inlinable @inline(__always)
     package static var lanes: Int { Vector.scalarCount }
 
-    /// A ``Vector`` of the `Self`s starting at element `i` of `p`, whose elements
+    /// A `Vector` of the `Self`s starting at element `i` of `p`, whose elements
     /// are `E`s: a plain load when `E` is `Self`, an exact widening when a
     /// `Float` is read into a `Double` vector.
     @inlinable @inline(__always)

@@ -7,12 +7,10 @@ import RealModule
 /// into contiguous row or column ranges. Correct for any shape and any
 /// transposes. One implementation for `Double` and `Float` (``MatrixScalar``):
 /// the tile is two ``MatrixScalar/TileVector``s wide: 16 `Double`s or 32
-/// `Float`s in an AVX-512 build's 64-byte registers, else 8 or 16. On the Zen 5
-/// VM (whose cores have full-width 512-bit FMA units) the 64-byte tile took
-/// the pure-Swift GEMM at n = 512 from 0.51 to 0.89 of OpenBLAS `sgemm` and from
-/// 0.59 to 1.09 of `dgemm` (`bench --filter gemm,sgemm --threads 2`), and
-/// `--backend swift` prefill of 256 tokens 1.5–1.6× faster (`scripts/bench-ab`,
-/// 4 rounds); the other kernels keep 32-byte vectors (see ``MatrixScalar/TileVector``).
+/// `Float`s in an AVX-512 build's 64-byte registers, else 8 or 16 (the 64-byte
+/// tile's gain is in docs/PERFORMANCE.md; compare `swift` with `blas` in
+/// `bench --filter gemm,sgemm`); the other kernels keep 32-byte vectors (see
+/// `MatrixScalar.TileVector`).
 ///
 /// The tile's height depends on the build: with FMA and 16 ymm registers
 /// (`-target-cpu native` plus `-D SWIFTATTENTION_FMA`, as `scripts/build-release`

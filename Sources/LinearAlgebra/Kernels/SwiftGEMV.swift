@@ -19,10 +19,9 @@ enum SwiftGEMV {
     static let maxBlocks = 8
     /// How far ahead of its reads, in bytes, a dot product over W's rows asks for
     /// W's cache lines (rows are contiguous, so that reaches into the rows after;
-    /// past the end of W a prefetch does nothing). The hardware prefetchers alone
-    /// kept one core's stream at 37 GB/s (`Double` from `Float`) and 40 GB/s
-    /// (`Float`) on the Zen 5 VM, asking 4 KiB ahead gave 41 and 43 GB/s; with
-    /// two threads, when memory itself was the limit, it made no difference.
+    /// past the end of W a prefetch does nothing). It helps one core's stream
+    /// beyond what the hardware prefetchers reach, and does nothing when memory
+    /// itself is the limit (measured: docs/PERFORMANCE.md).
     static let prefetchAhead = 4096
 
     @_specialize(where S == Double, E == Double)
@@ -178,9 +177,8 @@ extension SwiftGEMV {
     /// ``rowDots(_:_:_:_:_:_:_:_:)`` for `Float` weights and `Double` x and y:
     /// each vector holds eight `Double`s, widened from one 32-byte load of W
     /// (one AVX-512 register, or two AVX ones). Four-`Double` vectors, from
-    /// 16-byte loads, need twice the instructions per byte of W; on the Zen 5 VM
-    /// they read W at 0.90–0.94× this rate on one thread, and GPT-2's `float64`
-    /// decoding ran 1.01–1.11× faster this way (6 alternating rounds of `gpt generate`).
+    /// 16-byte loads, need twice the instructions per byte of W and stream it
+    /// slower (measured: docs/PERFORMANCE.md).
     /// `x` is contiguous.
     private static func widenedRowDots(_ W: UnsafeRawPointer, _ m: Int, _ k: Int, _ ldw: Int,
                                        _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ alpha: Double) {

@@ -55,8 +55,8 @@ package func vectorExp(_ x: SIMD4<Double>) -> SIMD4<Double> {
 /// 88.7228 `+∞`; NaN stays NaN.
 ///
 /// Written out for each scalar, like ``MatrixScalar/multiplyAdd(_:_:_:)``: one
-/// function generic over the SIMD type was tried, and its lane comparisons
-/// compiled to a loop per lane, making the `float32` prefill about a quarter slower.
+/// function generic over the SIMD type compiles its lane comparisons to a loop
+/// per lane (docs/PERFORMANCE.md has what that cost).
 @inlinable @inline(__always)
 package func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let log2e: Float = 1.44269504, ln2Hi: Float = 0.693145751953125, ln2Lo: Float = 1.42860677e-6

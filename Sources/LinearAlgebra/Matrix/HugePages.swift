@@ -7,12 +7,10 @@ import Glibc
 /// first written, for weights that are streamed whole again and again.
 ///
 /// A decoded token reads every weight once: with 4 KiB pages that is a TLB
-/// miss and a page-table walk every 4 KiB, with 2 MiB pages one per 2 MiB.
-/// On the Zen 3 VM (where `/sys/kernel/mm/transparent_hugepage/enabled` is
-/// `madvise`: only memory advised this way gets huge pages) the `Float` GEMVs
-/// of GPT-2's 48 block matrices ran 1.01–1.10× faster on huge pages
-/// (geometric means of 30 alternating rounds, four runs), and loading faults in
-/// 512× fewer pages. Where the system offers no huge pages the advice is ignored.
+/// miss and a page-table walk every 4 KiB, with 2 MiB pages one per 2 MiB,
+/// and loading faults in 512× fewer pages. Where transparent huge pages are
+/// `madvise`-only, only memory advised this way gets them; where the system
+/// offers none the advice is ignored. (Measured: docs/PERFORMANCE.md.)
 ///
 /// An array's elements start where `malloc` put its storage, plus the array's
 /// header: only the whole 2 MiB pages inside get huge pages. ``WeightBuffer``
@@ -31,11 +29,8 @@ package func hugePageArray<E>(count: Int, _ initialize: (UnsafeMutableBufferPoin
 ///
 /// An `Array`'s elements start 48 bytes past a 64-byte boundary (glibc's chunk
 /// header and the array's own), so half the 32-byte loads of a GEMV's rows
-/// straddle two cache lines. On the Zen 5 VM a `Float` dot product over
-/// 768-element rows read W 1.04–1.07× faster from aligned rows out of memory
-/// (one thread), and 1.47× faster from the L2 cache; GPT-2 decoding on these
-/// buffers ran 1.02× (`float32`) and 1.04× (`float64`) faster, medians of 10
-/// alternating pairs of `gpt generate` runs on a VM whose speed jumped ±25 %.
+/// would straddle two cache lines; aligned rows stream faster, most of all
+/// from cache (measured: docs/PERFORMANCE.md).
 package final class WeightBuffer<Element: MatrixScalar>: RandomAccessCollection, Equatable, @unchecked Sendable {
     /// The number of elements.
     package let count: Int

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A distribution for ``Matrix/random(rows:cols:seed:distribution:)``.
+/// A distribution for ``DenseMatrix/random(rows:cols:seed:distribution:)``.
 public enum RandomDistribution: Sendable, Equatable {
     /// Normal (Gaussian) with the given mean and standard deviation (Box–Muller).
     case normal(mean: Double = 0, standardDeviation: Double = 1)

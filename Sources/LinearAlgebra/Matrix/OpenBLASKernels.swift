@@ -12,9 +12,10 @@ import Foundation
 /// variable `OPENBLAS_CORETYPE` overrides the choice, but only before the
 /// library loads, so a process cannot fix its own.
 ///
-/// The `gpt` and `bench` executables call ``rerunWithSuggestedKernels()``
-/// first thing. A program linking SwiftAttention can do the same, or read
-/// ``name`` and ``suggestion`` and tell its user to set `OPENBLAS_CORETYPE`.
+/// The `gpt` and `bench` executables re-run themselves with better kernels
+/// first thing (`rerunWithSuggestedKernels()` in their `CommandSupport`
+/// target). A program linking SwiftAttention can read ``name`` and
+/// ``summary`` and tell its user to set `OPENBLAS_CORETYPE`.
 public enum OpenBLASKernels {
     /// The kernel set OpenBLAS chose when it loaded, as it names it:
     /// `Haswell`, `SkylakeX`, `Zen`, … or a generic one such as `Prescott`.
@@ -25,8 +26,8 @@ public enum OpenBLASKernels {
 
     /// ``name`` and who chose it, for a report: `"Haswell (OpenBLAS's choice)"`,
     /// `"Zen (OPENBLAS_CORETYPE)"`, or `"SkylakeX (OPENBLAS_CORETYPE set by
-    /// SwiftAttention: OpenBLAS chose Prescott)"` after ``rerunWithSuggestedKernels()``.
-    /// When someone else's `OPENBLAS_CORETYPE` leaves AVX-512 unused, ``unusedAVX512Hint``
+    /// SwiftAttention: OpenBLAS chose Prescott)"` after `gpt` or `bench` re-ran
+    /// themselves. When someone else's `OPENBLAS_CORETYPE` leaves AVX-512 unused, a hint
     /// is added: `"Haswell (OPENBLAS_CORETYPE; this CPU has AVX-512, …)"`.
     public static var summary: String {
         let environment = ProcessInfo.processInfo.environment

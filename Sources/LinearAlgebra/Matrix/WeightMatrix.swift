@@ -125,8 +125,8 @@ public struct WeightMatrix: Sendable, Equatable {
     /// `[cols, rows]`), now and after any change of ``precision``; for weights that
     /// are mostly multiplied one row at a time (`x · W`, a token being decoded).
     /// That product then reads W as `W · x` does, one contiguous row of Wᵀ per
-    /// output, which streams faster than sweeping W's rows (1.1–1.5× on GPT-2's
-    /// block shapes on the Zen 4 VM, 2 threads); GEMMs take Wᵀ as it is.
+    /// output, which streams faster than sweeping W's rows (`bench --filter sgemv`);
+    /// GEMMs take Wᵀ as it is.
     package func transposingFloats() -> WeightMatrix {
         if floatsTransposed { return self }
         var copy: WeightMatrix
@@ -310,11 +310,9 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// A one-row product (`[1, k] · op(W) -> [1, n]`, a token being decoded) on
-    /// either backend: the pure-Swift GEMV, which streams W at the memory's speed.
-    /// On the Zen 4 VM OpenBLAS 0.3.21's `dgemv` and `sgemv` read W at 68–93 % of
-    /// its rate (`bench --filter gemv,sgemv`: `blas`/`raw` rows against `swift`), and GPT-2
-    /// decoding on `blas` reached 64–77 % of the weight-read bound against 84–98 %
-    /// on `swift` (`bench --filter model`); on the Intel VM they were level.
+    /// either backend: the pure-Swift GEMV, which streams W at the memory's speed
+    /// (OpenBLAS 0.3.21's `dgemv` and `sgemv` are slower or level: compare the
+    /// `raw` and `swift` rows of `bench --filter gemv,sgemv`).
     private func oneRow<S: MatrixScalar, E: MatrixScalar>(_ w: UnsafePointer<E>, _ x: UnsafePointer<S>, transposed: Bool,
                                                           _ y: UnsafeMutablePointer<S>, beta: S, threads: Int) {
         // Transposed Floats hold Wᵀ `[cols, rows]`: x · W is Wᵀ's W · x form.
@@ -328,13 +326,13 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// From this many rows of `x` on, a product with `Float` weights on ``Backend/blas``
     /// widens panels of the weights for OpenBLAS; below it, the pure-Swift GEMM
-    /// (which widens each element as it packs it) is faster: GPT-2 prefill of 16
-    /// and 64 tokens ran 10–20 % faster that way, 256 tokens 10 % slower (`bench --filter model`).
+    /// (which widens each element as it packs it) is faster (`bench --filter model`,
+    /// prefill rows of `f64-float32`).
     static let widenFromRows = 128
 
     /// Elements widened per panel (8 MB as `Double`): big enough that OpenBLAS
-    /// runs each panel's GEMM at speed on all its threads. (2 MB panels made a
-    /// 64- and 256-token GPT-2 prefill 15–25 % slower, `bench --filter model`.)
+    /// runs each panel's GEMM at speed on all its threads (smaller panels made
+    /// prefill slower: docs/PERFORMANCE.md).
     static let panelElements = 1 << 20
 
     /// The GEMM of ``multiply(_:rows:transposed:into:beta:backend:)`` for `Float`

@@ -67,7 +67,7 @@ package struct CheckpointFiles {
 
     /// Several tensors at once: all are checked (present, of the given shape)
     /// before any is read, then `reader` reads request `i` from `file` for every
-    /// `i` on ``LinearAlgebra/threadCount`` threads, largest first. Results are in request order.
+    /// `i` on `threadCount` threads, largest first. Results are in request order.
     func read<T>(_ requests: [(name: String, shape: [Int])], _ reader: (_ i: Int, _ file: SafetensorsFile) throws -> T) throws -> [T] {
         let infos = try requests.map { request in
             guard let file = file(request.name) else { throw CheckpointError(file: name, tensor: request.name, "missing") }

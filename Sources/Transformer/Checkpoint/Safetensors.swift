@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 
 /// The element types a safetensors file can declare, with their sizes.
-/// ``SafetensorsFile`` converts the floating-point ones to `Double`.
+/// The safetensors reader converts the floating-point ones to `Double`.
 ///
 /// Cases are spelled as precisions are everywhere in the API (`float64`, `float32`, …);
 /// their raw values are the format's own names (`F64`, `F32`, …).
@@ -20,7 +20,7 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether ``SafetensorsFile/matrix(_:)`` can read it as `Double`.
+    /// Whether the reader can convert it to `Double` (and a checkpoint be saved in it).
     public var isFloatingPoint: Bool { [.float16, .bfloat16, .float32, .float64].contains(self) }
 }
 
@@ -159,7 +159,7 @@ package struct SafetensorsFile {
     /// from F32, F16 and BF16), in row-major order, or with `transposed` (a 2-D
     /// tensor `[rows, cols]`) in column-major order, written so as they are read
     /// into the storage `make(count, fill)` returns (an array, or a
-    /// ``LinearAlgebra/WeightBuffer``) once `fill` has set its elements: no
+    /// `WeightBuffer`) once `fill` has set its elements: no
     /// second, row-major copy is ever held.
     private func elements<E: MatrixScalar, Storage>(
         _ tensor: String, transposed: Bool,
@@ -191,8 +191,8 @@ package struct SafetensorsFile {
         }
     }
 
-    /// A 2-D tensor as a ``LinearAlgebra/WeightMatrix`` of shape `shape` in
-    /// `precision` (see ``LinearAlgebra/WeightMatrix/init(_:precision:)``).
+    /// A 2-D tensor as a `WeightMatrix` of shape `shape` in
+    /// `precision` (see `WeightMatrix/init(_:precision:)`).
     /// F32, F16 and BF16 tensors are read once into `Float`s (exact) and widened
     /// from there as `precision` asks; F64 tensors keep a `Float` copy only when
     /// lossless. With `floatsTransposed` the `Float`s are kept transposed, as a

@@ -27,14 +27,21 @@ extension GPT {
     /// (a sliding window): a longer prompt is cut to its last `n_ctx` tokens, and
     /// once prompt and new tokens fill the context, each further token re-runs
     /// the window from scratch (a full prefill per token, counted in
-    /// ``Generation/windowRecomputations``), because position embeddings change
-    /// when the window moves and cached keys cannot be reused.
+    /// ``Generation/windowRecomputations``), because positions change when the
+    /// window moves (GPT-2's embeddings, the Llama family's rotations) and
+    /// cached keys cannot be reused.
     ///
     /// - Parameters:
+    ///   - prompt: the token ids to continue.
+    ///   - maxNewTokens: how many tokens to add at most.
+    ///   - sampler: how each token is chosen from the logits (greedy by default).
+    ///   - seed: seeds the sampler's draws (the same seed gives the same tokens).
+    ///   - backend: the backend of every product; the model's, or `Backend.default`, when `nil`.
     ///   - cache: where keys and values go; a new one sized for this
     ///     generation (at most `n_ctx` positions) when `nil`.
     ///   - stopTokens: generation ends right after one of these is chosen (it is
     ///     part of ``Generation/newTokens``), e.g. an end-of-text token.
+    ///   - onToken: called with each new token as it is chosen.
     /// - Throws: ``InputError`` for an empty prompt or unknown ids;
     ///   ``ModelError`` for a negative `maxNewTokens`, a cache too small for the
     ///   window, or logits that are not finite. All but the last are checked

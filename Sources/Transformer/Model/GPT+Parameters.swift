@@ -7,7 +7,7 @@ public struct Parameter: Sendable, Equatable {
     public let name: String
     /// `[rows, cols]` for a matrix, `[n]` for a bias or a layer norm's gain or bias.
     public let shape: [Int]
-    /// How the elements are kept: a matrix's ``LinearAlgebra/WeightMatrix/precision``;
+    /// How the elements are kept: a matrix's `WeightMatrix/precision`;
     /// vectors are always `.float64`.
     public let storage: WeightMatrix.Precision
     /// The bytes the elements occupy as stored.
@@ -81,7 +81,7 @@ extension GPT: Codable, ParameterModule {
     public var byteCount: Int { parameters.reduce(0) { $0 + $1.byteCount } }
 
     /// The same model with every weight matrix kept in `precision` (see
-    /// ``LinearAlgebra/WeightMatrix/Precision``): `.float64`, `.float32` where
+    /// `WeightMatrix/Precision`): `.float64`, `.float32` where
     /// lossless, or `.both`. With `.both`, the embeddings are kept as `Float`
     /// alone: they serve row lookups and the one-row logits product, never a GEMM
     /// that would want `Double`.

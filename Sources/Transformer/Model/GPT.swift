@@ -10,7 +10,7 @@ import LinearAlgebra
 /// There is one forward pass, ``forward(_:cache:logits:allPositions:backend:)``:
 /// it walks the blocks' operation models over buffers a ``KVCache`` owns, so
 /// decoding a token allocates nothing; calling the model on tokens runs it over
-/// a fresh cache. Weight matrices are ``LinearAlgebra/WeightMatrix``es, stored
+/// a fresh cache. Weight matrices are `WeightMatrix`es, stored
 /// as `Double`, lossless `Float`, or both (``storingWeights(_:)``).
 ///
 /// ```swift
@@ -34,7 +34,7 @@ public struct GPT: Sendable, Equatable {
     /// Names of the tokens, for models with a tiny built-in vocabulary.
     public internal(set) var vocabulary: [String]?
     /// The backend this model runs on when a call names none; `nil` follows
-    /// ``LinearAlgebra/Backend/default``. Not part of the JSON.
+    /// `Backend/default`. Not part of the JSON.
     public var backend: Backend?
     /// What it computes in: `Double` (the default) or `Float` weights,
     /// activations and KV cache. ``converted(to:)`` changes it.

@@ -76,7 +76,7 @@ extension GPTConfig {
         }
     }
 
-    /// Writes picoGPT's keys, in ``counts``' order (the optional ones when given),
+    /// Writes picoGPT's keys, in `counts`' order (the optional ones when given),
     /// then the epsilon; for the Llama family, its settings after.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: AnyKey.self)

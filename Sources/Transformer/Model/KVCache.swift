@@ -7,7 +7,7 @@ import LinearAlgebra
 /// elements of its ``dtype``: with grouped-query attention only the key and value
 /// heads are held), laid out per layer as `[n_kv_head, capacity, head_size]` so each
 /// head's keys are one contiguous matrix. It also owns the scratch buffers of
-/// the forward pass (a ``Workspace``), so decoding allocates nothing per token.
+/// the forward pass (a `Workspace`), so decoding allocates nothing per token.
 /// A cache belongs to one sequence at a time; ``reset()`` starts a new one.
 public final class KVCache {
     /// How many positions it holds.

@@ -1,6 +1,6 @@
 import LinearAlgebra
 
-/// Scratch buffers for a forward pass, one ``LinearAlgebra/ScratchBuffer`` per
+/// Scratch buffers for a forward pass, one `ScratchBuffer` per
 /// role, so a decoded token allocates nothing. Owned by a ``KVCache``.
 package final class Workspace {
     /// The buffers of one forward pass, by role.

@@ -142,8 +142,7 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
         }
         let heads = ws.buffer(.heads, n * qd, of: S.self)                              // [n, n_head·hd]: head h in columns h·hd…
         // Worked out once, as the scores buffer is sized for it. Heads side by side
-        // decoded 20–30 % more tokens/s past 64 positions (`gpt generate`, 256- and
-        // 700-token prompts, alternating runs), and cost about what they saved before.
+        // pay for themselves past about 64 positions (docs/PERFORMANCE.md).
         let workers = n == 1 && total < 64 ? 1 : min(KernelThreads.current, nHead)
         let blockRows = min(n, attentionBlockRows)
         var job = HeadAttention(queries: q, ldq: ldq, out: heads, scores: ws.buffer(.scores, workers * blockRows * total, of: S.self),

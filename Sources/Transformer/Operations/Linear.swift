@@ -5,7 +5,7 @@ import LinearAlgebra
 /// stores it. JSON: `{"w": [[…]], "b": […]}` (`b` optional); in checkpoints
 /// `weight` and `bias` (a Llama-family checkpoint stores `weight` as `[out, in]`).
 ///
-/// The weights are a ``LinearAlgebra/WeightMatrix``: `Double`, lossless
+/// The weights are a `WeightMatrix`: `Double`, lossless
 /// `Float`, or both (see ``GPT/storingWeights(_:)``); with `Double`
 /// activations the products accumulate in `Double`.
 public struct Linear: OperationModel, ParameterModule, Equatable {

@@ -4,9 +4,9 @@ import LinearAlgebra
 /// weights and configuration (never its input), callable on an input `x`.
 ///
 /// Conforming types implement ``callAsFunction(_:backend:)`` once, generic over
-/// the scalar: the same code runs on a ``LinearAlgebra/Matrix`` (`Double`) or a
-/// ``LinearAlgebra/FloatMatrix``. Calling with just `x` runs on
-/// ``LinearAlgebra/Backend/default``. Each is `Codable` in picoGPT's JSON layout,
+/// the scalar: the same code runs on a `Matrix` (`Double`) or a
+/// `FloatMatrix`. Calling with just `x` runs on
+/// `Backend/default`. Each is `Codable` in picoGPT's JSON layout,
 /// with defaults for optional fields.
 ///
 /// ```swift
@@ -20,7 +20,7 @@ public protocol OperationModel: Codable, Sendable {
 }
 
 extension OperationModel {
-    /// Applies the operation to `x` on ``LinearAlgebra/Backend/default``.
+    /// Applies the operation to `x` on `Backend/default`.
     public func callAsFunction<S: MatrixScalar>(_ x: DenseMatrix<S>) -> DenseMatrix<S> { self(x, backend: .default) }
 }
 

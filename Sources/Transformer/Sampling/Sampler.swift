@@ -6,7 +6,7 @@ import LinearAlgebra
 /// Greedy when `temperature` is 0; otherwise the logits are divided by the
 /// temperature, optionally cut to the `topK` most likely tokens and to the
 /// smallest set whose probability reaches `topP` (nucleus sampling), and a
-/// token is drawn from what remains. Draws come from a ``SeededGenerator``,
+/// token is drawn from what remains. Draws come from a `SeededGenerator`,
 /// so a run is reproducible from its seed.
 public struct Sampler: Sendable, Equatable {
     /// 0 for greedy; larger is more random.

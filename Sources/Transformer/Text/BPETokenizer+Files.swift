@@ -71,7 +71,7 @@ extension BPETokenizer {
     /// Reads `tokenizer.json` (and `tokenizer_config.json`, if any) in `directory`.
     private init(huggingFace directory: URL) throws {
         let url = directory.appendingPathComponent("tokenizer.json")
-        let data = try readRegularFile(url, limit: 1 << 29)
+        let data = try readRegularFile(url, limit: 1 << 28)
         func fail(_ reason: String) -> CheckpointError { CheckpointError(file: url.path, reason) }
         do { try refuseRepeatedKeys(data) } catch { throw fail("\(error)") }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
@@ -183,6 +183,7 @@ private struct TokenizerConfig {
         let url = directory.appendingPathComponent("tokenizer_config.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         let data = try readRegularFile(url, limit: 64 << 20)
+        do { try refuseRepeatedKeys(data) } catch { throw CheckpointError(file: url.path, "\(error)") }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw CheckpointError(file: url.path, "is not a JSON object")
         }

@@ -7,7 +7,7 @@ import Foundation
 /// Text is first cut at its added tokens (`<|endoftext|>`, `<|begin_of_text|>`,
 /// …: written literally, each becomes its one id); the rest is normalised (NFC
 /// for Qwen2; SentencePiece's `▁` for spaces in Llama 2's), cut into pieces by a
-/// pre-tokenizer (``GPT2PreTokenizer``, ``SplitPreTokenizer`` for Llama 3 and
+/// pre-tokenizer (`GPT2PreTokenizer`, `SplitPreTokenizer` for Llama 3 and
 /// Qwen2, digits one by one for SmolLM2, or none), and each piece starts as one
 /// symbol per byte (byte-level: the vocabulary spells bytes as printable
 /// characters, see ``byteCharacters``) or per character (SentencePiece-style,
