@@ -7,7 +7,12 @@ let tinyModel = tinyDirectory.path
 
 @Suite("The gpt command: checkpoints", slowSuite)
 struct CheckpointCLITests {
-    let expected = tinyExpected
+    let tinyExpected: TinyGPT2Expected
+    init() throws {
+        tinyExpected = try tinyExpectedLoad.get()
+    }
+
+    var expected: TinyGPT2Expected { tinyExpected }
     var promptArgument: String { expected.prompt.map(String.init).joined(separator: ",") }
 
     @Test func info() throws {

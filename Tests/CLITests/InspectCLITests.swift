@@ -8,7 +8,12 @@ import Testing
 /// page in a browser.)
 @Suite("gpt inspect", slowSuite)
 struct InspectCLITests {
-    let prompt = tinyExpected.prompt.map(String.init).joined(separator: ",")
+    let tinyExpected: TinyGPT2Expected
+    init() throws {
+        tinyExpected = try tinyExpectedLoad.get()
+    }
+
+    var prompt: String { tinyExpected.prompt.map(String.init).joined(separator: ",") }
 
     @Test(arguments: ["float64", "float32"])
     func json(dtype: String) throws {

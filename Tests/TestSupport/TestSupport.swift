@@ -77,5 +77,6 @@ public struct TinyGPT2Expected: Decodable, Sendable {
     public let parameter_count: Int
 }
 
-/// The tiny checkpoint's expectations, decoded once.
-public let tinyExpected: TinyGPT2Expected = try! loadFixture("tiny-gpt2-expected.json")
+/// The tiny checkpoint's expectations, decoded once on first use: a missing or
+/// broken file fails the suites that use it (their `init` throws), not the run.
+public let tinyExpectedLoad = Result { try loadFixture("tiny-gpt2-expected.json", as: TinyGPT2Expected.self) }

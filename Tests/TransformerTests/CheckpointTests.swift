@@ -3,8 +3,9 @@ import SwiftAttention
 import TestSupport
 import Testing
 
-/// The tiny checkpoint with every weight as `Double`.
-let tiny: GPT = try! GPT(directory: tinyDirectory, weights: .float64)
+/// The tiny checkpoint with every weight as `Double`, loaded once on first use:
+/// a missing or broken fixture fails the suites that use it, not the run.
+let tinyLoad = Result { try GPT(directory: tinyDirectory, weights: .float64) }
 
 /// A fresh temporary directory.
 func temporaryDirectory() throws -> URL {
@@ -15,6 +16,13 @@ func temporaryDirectory() throws -> URL {
 
 @Suite("GPT-2 checkpoints: loading, KV cache, generation")
 struct CheckpointTests {
+    let tiny: GPT
+    let tinyExpected: TinyGPT2Expected
+    init() throws {
+        tiny = try tinyLoad.get()
+        tinyExpected = try tinyExpectedLoad.get()
+    }
+
     @Test func config() {
         #expect(tiny.config == GPTConfig(nCtx: 32, nVocab: 97, nEmbd: 64, nHead: 4, nLayer: 2))
         #expect(tiny.parameterCount == tinyExpected.parameter_count)
@@ -205,6 +213,11 @@ func openError(_ data: Data) -> String? {
 
 @Suite("Malformed checkpoints are rejected with a message")
 struct MalformedCheckpointTests {
+    let tiny: GPT
+    init() throws {
+        tiny = try tinyLoad.get()
+    }
+
     let ok = #"{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
 
     @Test func wellFormedControl() throws {

@@ -5,6 +5,11 @@ import Testing
 
 @Suite("The hand-set aab model")
 struct HandmadeTests {
+    let ops: OpsFixture
+    init() throws {
+        ops = try opsLoad.get()
+    }
+
     let gpt = GPT.handmade
     let tokenizer = CharacterTokenizer.handmade
 

@@ -8,6 +8,7 @@ import Testing
 func loadMessage(config edit: (inout [String: Any]) -> Void = { _ in },
                  tensors editTensors: (inout [(name: String, shape: [Int], values: [Double])]) -> Void = { _ in },
                  weights: WeightMatrix.Precision = .both) throws -> String? {
+    let tiny = try tinyLoad.get()
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     var config = try JSONSerialization.jsonObject(with: Data(contentsOf: tinyDirectory.appendingPathComponent("config.json"))) as! [String: Any]
@@ -26,6 +27,11 @@ func loadMessage(config edit: (inout [String: Any]) -> Void = { _ in },
 
 @Suite("Hostile config.json values and files are refused with one line")
 struct HostileInputTests {
+    let tiny: GPT
+    init() throws {
+        tiny = try tinyLoad.get()
+    }
+
     @Test func countsOutsideTheirLimits() throws {
         let cases: [(String, Any, String)] = [
             ("n_embd", 1 << 62, "config.json: n_embd: must be an integer in 1…65536, found 4611686018427387904"),

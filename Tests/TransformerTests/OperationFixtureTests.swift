@@ -10,12 +10,19 @@ struct OpsFixture: Decodable {
     let handmade_aab_logits: Matrix
 }
 
-let smallModel: GPT = try! GPT(json: Data(contentsOf: fixturesDirectory.appendingPathComponent("small-model.json")))
-let ops: OpsFixture = try! loadFixture("small-model-ops.json")
+let smallModelLoad = Result { try GPT(json: Data(contentsOf: fixturesDirectory.appendingPathComponent("small-model.json"))) }
+let opsLoad = Result { try loadFixture("small-model-ops.json", as: OpsFixture.self) }
 
 @Suite("Operation models against the NumPy reference")
 struct OperationFixtureTests {
-    let block = smallModel.blocks[0]
+    let ops: OpsFixture
+    let smallModel: GPT
+    init() throws {
+        ops = try opsLoad.get()
+        smallModel = try smallModelLoad.get()
+    }
+
+    var block: TransformerBlock { smallModel.blocks[0] }
 
     @Test(arguments: Backend.allCases)
     func operations(backend: Backend) {

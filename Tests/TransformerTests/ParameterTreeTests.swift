@@ -10,6 +10,13 @@ func decodeMessage(_ object: [String: Any]) -> String? {
 
 @Suite("Each parameter declared once: one walk drives JSON, checkpoints, validation and saving")
 struct ParameterTreeTests {
+    let smallModel: GPT
+    let tiny: GPT
+    init() throws {
+        smallModel = try smallModelLoad.get()
+        tiny = try tinyLoad.get()
+    }
+
     /// The tiny model as a JSON object, round-tripped through the encoder.
     func tinyJSON() throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: JSONEncoder().encode(tiny)) as! [String: Any]

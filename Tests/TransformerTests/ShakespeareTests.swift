@@ -19,28 +19,31 @@ struct ShakespeareExpected: Decodable {
 
 @Suite("The shipped Shakespeare GPT-2 against Hugging Face transformers")
 struct ShakespeareTests {
-    static let expected: ShakespeareExpected = try! loadFixture("shakespeare-tiny-expected.json")
-    static let model = try! GPT(directory: shakespeareDirectory, weights: .float64)
-    static let tokenizer = try! BPETokenizer(directory: shakespeareDirectory)
+    let expected: ShakespeareExpected, model: GPT, tokenizer: BPETokenizer
+    init() throws {
+        expected = try loadFixture("shakespeare-tiny-expected.json")
+        model = try GPT(directory: shakespeareDirectory, weights: .float64)
+        tokenizer = try BPETokenizer(directory: shakespeareDirectory)
+    }
 
     @Test func tokenizerMatches() {
-        #expect(ShakespeareTests.tokenizer.encode(ShakespeareTests.expected.prompt) == ShakespeareTests.expected.ids)
-        #expect(ShakespeareTests.tokenizer.vocabularySize == ShakespeareTests.model.config.nVocab)
+        #expect(tokenizer.encode(expected.prompt) == expected.ids)
+        #expect(tokenizer.vocabularySize == model.config.nVocab)
     }
 
     @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
     func logitsMatchTransformers(backend: Backend, weights: WeightMatrix.Precision) throws {
-        let model = ShakespeareTests.model.storingWeights(weights)
-        expectClose(try model(ShakespeareTests.expected.ids, backend: backend), ShakespeareTests.expected.logits, relative: 1e-9,
+        let model = model.storingWeights(weights)
+        expectClose(try model(expected.ids, backend: backend), expected.logits, relative: 1e-9,
                     "\(backend) \(weights)")
     }
 
     @Test(arguments: Backend.allCases)
     func greedyContinuationMatchesTransformers(backend: Backend) throws {
-        let eos = ShakespeareTests.tokenizer.endOfText.map { Set([$0]) } ?? []
-        let g = try ShakespeareTests.model.generate(ShakespeareTests.expected.ids, maxNewTokens: 40, backend: backend, stopTokens: eos)
-        #expect(g.newTokens == ShakespeareTests.expected.greedy)
-        #expect(try ShakespeareTests.tokenizer.decode(g.newTokens) == ShakespeareTests.expected.greedy_text)
+        let eos = tokenizer.endOfText.map { Set([$0]) } ?? []
+        let g = try model.generate(expected.ids, maxNewTokens: 40, backend: backend, stopTokens: eos)
+        #expect(g.newTokens == expected.greedy)
+        #expect(try tokenizer.decode(g.newTokens) == expected.greedy_text)
     }
 
     @Test func shipsWithinItsBudget() throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// GPT-2's tokenizer files, checked in beside the fixtures.
 let gpt2TokenizerDirectory = fixturesDirectory.appendingPathComponent("gpt2-tokenizer")
-let gpt2Tokenizer: BPETokenizer = try! BPETokenizer(directory: gpt2TokenizerDirectory)
+let gpt2TokenizerLoad = Result { try BPETokenizer(directory: gpt2TokenizerDirectory) }
 
 /// What `scripts/make_tokenizer_fixture.py` recorded from Hugging Face `tokenizers`.
 struct TokenizerFixture: Decodable {
@@ -13,10 +13,17 @@ struct TokenizerFixture: Decodable {
     let tokenizers_version: String
     let cases: [Case]
 }
-let tokenizerFixture: TokenizerFixture = try! loadFixture("gpt2-tokenizer-expected.json")
+let tokenizerFixtureLoad = Result { try loadFixture("gpt2-tokenizer-expected.json", as: TokenizerFixture.self) }
 
 @Suite("GPT-2's byte-level BPE against Hugging Face tokenizers")
 struct TokenizerTests {
+    let gpt2Tokenizer: BPETokenizer
+    let tokenizerFixture: TokenizerFixture
+    init() throws {
+        gpt2Tokenizer = try gpt2TokenizerLoad.get()
+        tokenizerFixture = try tokenizerFixtureLoad.get()
+    }
+
     @Test func idsMatchHuggingFace() {
         #expect(tokenizerFixture.cases.count > 70)
         var wrong: [String] = []

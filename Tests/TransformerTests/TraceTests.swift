@@ -5,16 +5,23 @@ import Testing
 
 @Suite("Tracing a forward pass")
 struct TraceTests {
+    let tiny: GPT
+    let tinyExpected: TinyGPT2Expected
+    init() throws {
+        tiny = try tinyLoad.get()
+        tinyExpected = try tinyExpectedLoad.get()
+    }
+
     /// The models and inputs traced below.
-    static let cases: [(String, GPT, [Int])] = [
+    var cases: [(String, GPT, [Int])] { [
         ("tiny", tiny, tinyExpected.prompt),
         ("handmade", GPT.handmade, [0, 0, 1, 0, 0]),
         ("wide", wideModel, (0..<70).map { ($0 * 37) % 300 }),
-    ]
+    ] }
 
     @Test(arguments: Backend.allCases)
     func logitsEqualThePlainForwardPassExactly(backend: Backend) throws {
-        for (name, model, tokens) in TraceTests.cases {
+        for (name, model, tokens) in cases {
             let trace = try model.trace(tokens, backend: backend)
             #expect(trace.logits == (try model(tokens, backend: backend)), "\(name)")
             #expect(trace.tokens == tokens)
@@ -22,7 +29,7 @@ struct TraceTests {
     }
 
     @Test func patternsAreCausalAndNormalised() throws {
-        for (name, model, tokens) in TraceTests.cases {
+        for (name, model, tokens) in cases {
             let trace = try model.trace(tokens)
             let n = tokens.count
             #expect(trace.attention.count == model.config.nLayer && trace.attention.allSatisfy { $0.count == model.config.nHead })
@@ -42,7 +49,7 @@ struct TraceTests {
 
     /// The residual stream is the embeddings plus every update, layer by layer.
     @Test func updatesAddUpToTheStream() throws {
-        for (name, model, tokens) in TraceTests.cases {
+        for (name, model, tokens) in cases {
             let trace = try model.trace(tokens)
             #expect(trace.residual.count == model.config.nLayer + 1)
             var sum = trace.residual[0].values
@@ -62,7 +69,7 @@ struct TraceTests {
 
     /// The logit lens after the last block is the model's own prediction.
     @Test func lastLensIsTheFinalLogits() throws {
-        for (name, model, tokens) in TraceTests.cases {
+        for (name, model, tokens) in cases {
             let trace = try model.trace(tokens, top: 3)
             #expect(trace.logitLens.count == model.config.nLayer)
             let last = trace.logitLens.last!.top

@@ -6,6 +6,13 @@ import Testing
 
 @Suite("GPT with weights stored as Double, Float or both")
 struct WeightStorageTests {
+    let tiny: GPT
+    let tinyExpected: TinyGPT2Expected
+    init() throws {
+        tiny = try tinyLoad.get()
+        tinyExpected = try tinyExpectedLoad.get()
+    }
+
     @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
     func logitsAndTokensMatchNumPy(backend: Backend, precision: WeightMatrix.Precision) throws {
         let model = try GPT(directory: tinyDirectory, weights: precision)
