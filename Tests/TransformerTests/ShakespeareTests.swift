@@ -47,14 +47,7 @@ struct ShakespeareTests {
     }
 
     @Test func shipsWithinItsBudget() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: shakespeareDirectory.path)
-        for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "README.md"] {
-            #expect(files.contains(name), "\(name) is missing")
-        }
-        let bytes = try files.reduce(0) { total, name in
-            total + ((try FileManager.default.attributesOfItem(atPath: shakespeareDirectory.appendingPathComponent(name).path)[.size] as? Int) ?? 0)
-        }
-        #expect(bytes <= 10_000_000, "\(bytes) bytes")
+        try expectShipped(shakespeareDirectory, with: ["config.json", "model.safetensors", "vocab.json", "merges.txt", "README.md"])
     }
 }
 
@@ -85,13 +78,16 @@ struct ShakespeareLlamaTests {
     }
 
     @Test func shipsWithinItsBudget() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: shakespeareLlamaDirectory.path)
-        for name in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md"] {
-            #expect(files.contains(name), "\(name) is missing")
-        }
-        let bytes = try files.reduce(0) { total, name in
-            total + ((try FileManager.default.attributesOfItem(atPath: shakespeareLlamaDirectory.appendingPathComponent(name).path)[.size] as? Int) ?? 0)
-        }
-        #expect(bytes <= 10_000_000, "\(bytes) bytes")
+        try expectShipped(shakespeareLlamaDirectory, with: ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md"])
     }
+}
+
+/// Expects a shipped model's directory to hold `files` and at most 10 MB in all.
+func expectShipped(_ directory: URL, with files: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let present = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+    for name in files { #expect(present.contains(name), "\(name) is missing", sourceLocation: sourceLocation) }
+    let bytes = try present.reduce(0) { total, name in
+        total + ((try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)[.size] as? Int) ?? 0)
+    }
+    #expect(bytes <= 10_000_000, "\(bytes) bytes", sourceLocation: sourceLocation)
 }
