@@ -60,6 +60,6 @@ let package = Package(
         .executableTarget(name: "Fuzz", dependencies: ["SwiftAttention"], path: "Tests/Fuzz"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),   // the engine alone: no model layer
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "SwiftAttention", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "Fuzz", "LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "Fuzz", "LinearAlgebra", "Transformer", "TestSupport"]),
     ]
 )

@@ -90,16 +90,20 @@ func loadTokenizer(_ path: String) throws -> BPETokenizer {
     try BPETokenizer(directory: URL(fileURLWithPath: path))
 }
 
-/// Throws unless `tokenizer` has exactly the model's vocabulary size (so every id
-/// one produces, the other knows).
+/// Throws unless `tokenizer` fits the model (so every id one produces, the other
+/// knows): exactly its vocabulary size, or, for the Llama family, whose
+/// checkpoints pad the vocabulary (Qwen2's), at most that (`generate` then
+/// samples only the tokenizer's ids).
 func checkTokenizer(_ tokenizer: BPETokenizer?, fits gpt: GPT, in path: String) throws {
-    try checkTokenizer(tokenizer, fits: gpt.config.nVocab, in: path)
+    try checkTokenizer(tokenizer, fits: gpt.config, in: path)
 }
 
-/// Throws unless `tokenizer` has exactly `vocabularySize` tokens.
-func checkTokenizer(_ tokenizer: BPETokenizer?, fits vocabularySize: Int, in path: String) throws {
-    guard let tokenizer, tokenizer.vocabularySize != vocabularySize else { return }
-    throw CheckpointError(file: path, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(vocabularySize): they do not belong together")
+/// Throws unless `tokenizer` fits a model of `config` (see above).
+func checkTokenizer(_ tokenizer: BPETokenizer?, fits config: GPTConfig, in path: String) throws {
+    guard let tokenizer else { return }
+    let n = tokenizer.vocabularySize, padded = config.modelType.isLlamaFamily
+    if n == config.nVocab || (padded && n < config.nVocab) { return }
+    throw CheckpointError(file: path, "the tokenizer has \(n) tokens but the model \(config.nVocab)\(padded ? " (at most that many fit)" : ""): they do not belong together")
 }
 
 /// The vocabulary `tokenize` and `detokenize` hold ids to, as `generate` does: the
@@ -108,9 +112,9 @@ func checkTokenizer(_ tokenizer: BPETokenizer?, fits vocabularySize: Int, in pat
 func vocabularySize(of tokenizer: BPETokenizer, in path: String) throws -> Int {
     let configURL = URL(fileURLWithPath: path).appendingPathComponent("config.json")
     guard FileManager.default.fileExists(atPath: configURL.path) else { return tokenizer.vocabularySize }
-    let size = try GPTConfig(file: configURL).nVocab
-    try checkTokenizer(tokenizer, fits: size, in: path)
-    return size
+    let config = try GPTConfig(file: configURL)
+    try checkTokenizer(tokenizer, fits: config, in: path)
+    return config.nVocab
 }
 
 /// Parses `15496,11,995` into token ids.
@@ -269,9 +273,12 @@ struct GenerateCommand: ParsableCommand {
             tokenizer = nil
         }
         let prompt = try input.ids(text: text) { tokenizer! }
-        let sampler = try Sampler(temperature: temperature, topK: topK, topP: topP)
+        var sampler = try Sampler(temperature: temperature, topK: topK, topP: topP)
         let (gpt, loadSeconds) = try model.load()
         try checkTokenizer(tokenizer, fits: gpt, in: model.model)
+        if let tokenizer, tokenizer.vocabularySize < gpt.config.nVocab {     // a padded vocabulary: only the tokenizer's ids
+            sampler = sampler.choosing(amongFirst: tokenizer.vocabularySize)
+        }
         let json = options.json
         let stop = ignoreEos ? [] : Set([tokenizer?.endOfText].compactMap { $0 })
         var stream = tokenizer?.textStream()

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+@testable import Transformer
 
 /// A Llama-family fixture's directory and reference (see TransformerTests' LlamaFamilyTests).
 private func llamaFixture(_ name: String) throws -> (path: String, tokens: [Int], logits: [[Double]], prompt: [Int], greedy: [Int]) {
@@ -71,5 +72,41 @@ struct LlamaCLITests {
         let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "\"silu\"", with: "\"gelu\"")
         try text.write(to: config, atomically: true, encoding: .utf8)
         expectFailure(try runGPT(["info", "--model", dir.path]), code: 65, "hidden_act: \"gelu\" is not implemented")
+    }
+
+    /// A Llama-family vocabulary padded past its tokenizer's (as Qwen2's is) loads
+    /// with the tokenizer, and generation picks only the tokenizer's ids: here the
+    /// padded ids' logits are ten times the greedy token's, and are never chosen.
+    @Test func paddedVocabulary() throws {
+        let source = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models/shakespeare-llama")
+        let arguments = ["--prompt", "ROMEO:", "--max-new-tokens", "8", "--json"]
+        let original = try runGPT(["generate", "--model", source.path] + arguments)
+        #expect(original.status == 0, "stderr: \(original.err)")
+        let greedy = (try JSONSerialization.jsonObject(with: Data(original.out.utf8)) as! [String: Any])["new_tokens"] as! [Int]
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("padded-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as! [String: Any]
+        config["vocab_size"] = 2050
+        try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))
+        let file = try SafetensorsFile(url: source.appendingPathComponent("model.safetensors"))
+        let tensors = try file.tensors.keys.sorted().map { name -> (name: String, shape: [Int], values: [Double]) in
+            var (shape, values) = (file.tensors[name]!.shape, try file.doubles(name))
+            if name == "model.embed_tokens.weight" {                  // two more rows: 10 × the greedy token's
+                let row = Array(values[(greedy[0] * shape[1])..<((greedy[0] + 1) * shape[1])]).map { 10 * $0 }
+                (shape, values) = ([shape[0] + 2, shape[1]], values + row + row)
+            }
+            return (name, shape, values)
+        }
+        try SafetensorsFile.write(tensors, dtype: .float32, to: dir.appendingPathComponent("model.safetensors"))
+        let padded = try runGPT(["generate", "--model", dir.path] + arguments)
+        #expect(padded.status == 0, "stderr: \(padded.err)")
+        #expect((try JSONSerialization.jsonObject(with: Data(padded.out.utf8)) as! [String: Any])["new_tokens"] as? [Int] == greedy)
+        let logits = try runGPT(["logits", "--model", dir.path, "--prompt", "ROMEO:", "--top", "1"])
+        #expect(logits.status == 0 && logits.out.contains(" 2048:"), "\(logits)")   // the raw logits still show the padded id, by number
     }
 }

@@ -124,6 +124,12 @@ struct CheckpointTests {
         #expect(throws: ModelError.self) { try Sampler(temperature: -1) }
         #expect(throws: ModelError.self) { try Sampler(topK: 0) }
         #expect(throws: ModelError.self) { try Sampler(topP: 1.5) }
+        // A sampler limited to the first ids never picks past them, greedy or not (a padded vocabulary).
+        let padded = [0.0, 1, 2, 50, 60]
+        for limited in [Sampler.greedy, try Sampler(temperature: 1), try Sampler(temperature: 5, topK: 4)].map({ $0.choosing(amongFirst: 3) }) {
+            let picks = try (0..<500).map { _ in try padded.withUnsafeBufferPointer { try limited.sample($0, using: &g) } }
+            #expect(picks.allSatisfy { $0 < 3 } && (limited.temperature > 0 || picks.allSatisfy { $0 == 2 }))
+        }
         // No value to choose from, or a NaN that would pick a token silently: an error, not a trap or a guess.
         for bad in [[], [0.5, .nan, 1], [1, .infinity]] as [[Double]] {
             #expect(throws: ModelError.self) { try bad.withUnsafeBufferPointer { try Sampler.greedy.sample($0, using: &g) } }

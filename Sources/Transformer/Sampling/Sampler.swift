@@ -15,6 +15,9 @@ public struct Sampler: Sendable, Equatable {
     public private(set) var topK: Int?
     /// Keep the most likely tokens up to this cumulative probability (nil: all).
     public private(set) var topP: Double?
+    /// Choose only among ids below this (nil: all): for a model whose vocabulary
+    /// is padded past its tokenizer's, as Qwen2's is. See ``choosing(amongFirst:)``.
+    public private(set) var limit: Int?
 
     /// A sampler; throws ``ModelError/invalidValue(field:reason:)`` for out-of-range settings.
     public init(temperature: Double = 1, topK: Int? = nil, topP: Double? = nil) throws {
@@ -31,11 +34,20 @@ public struct Sampler: Sendable, Equatable {
     /// Always the most likely token.
     public static let greedy = try! Sampler(temperature: 0)
 
+    /// The same sampler choosing only among ids `0..<count` (a tokenizer's
+    /// vocabulary, when the model's is padded beyond it).
+    public func choosing(amongFirst count: Int) -> Sampler {
+        var copy = self
+        copy.limit = max(1, count)
+        return copy
+    }
+
     /// Chooses a token from `logits` (one row of `n_vocab` values).
     ///
     /// - Throws: ``ModelError/invalidValue(field:reason:)`` when `logits` is
     ///   empty or holds a NaN or +∞ (which would otherwise pick a token silently).
-    package func sample(_ logits: UnsafeBufferPointer<Double>, using generator: inout SeededGenerator) throws -> Int {
+    package func sample(_ row: UnsafeBufferPointer<Double>, using generator: inout SeededGenerator) throws -> Int {
+        let logits = limit.map { UnsafeBufferPointer(rebasing: row.prefix($0)) } ?? row
         if logits.isEmpty { throw ModelError.invalidValue(field: "logits", reason: "no values to choose from") }
         if let bad = logits.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
             throw ModelError.invalidValue(field: "logits", reason: "\(logits[bad]) at token id \(bad): the model's weights or activations are not finite")
