@@ -62,3 +62,19 @@ extension HFTokenizerTests {
         }
     }
 }
+
+extension HFTokenizerTests {
+    /// Ids must be dense: a huge or repeated id is refused, naming the token, before anything is sized by it.
+    @Test func idsOutsideTheVocabulary() throws {
+        let original = try JSONSerialization.jsonObject(with: Data(contentsOf: hfTokenizerDirectory("llama3").appendingPathComponent("tokenizer.json"))) as! [String: Any]
+        for id in [1_000_000_000_000, 5] {
+            var json = original, added = json["added_tokens"] as! [[String: Any]]
+            added[1]["id"] = id                                        // <|end_of_text|>: far away, or another token's id
+            json["added_tokens"] = added
+            let dir = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try JSONSerialization.data(withJSONObject: json).write(to: dir.appendingPathComponent("tokenizer.json"))
+            #expect(throws: CheckpointError.self) { try BPETokenizer(directory: dir) }
+        }
+    }
+}

@@ -105,7 +105,8 @@ public struct BPETokenizer: Tokenizer {
     /// A tokenizer of any of the supported kinds (see ``init(directory:)``).
     init(vocabulary: [String: Int], merges: [(String, String)], added: [(String, Int)], alphabet: Alphabet, splitting: Splitting,
          normalization: Normalization, endOfText: Int?, beginOfText: Int?, ignoreMerges: Bool) throws {
-        let count = max(vocabulary.values.max() ?? -1, added.map(\.1).max() ?? -1) + 1
+        // Ids are dense: as many as there are distinct tokens (a hostile id of 10¹² is refused, not allocated for).
+        let count = vocabulary.count + added.filter { vocabulary[$0.0] != $0.1 }.count
         var bytes = [[UInt8]?](repeating: nil, count: count)
         let characterBytes = Dictionary(uniqueKeysWithValues: BPETokenizer.byteCharacters.enumerated().map { ($1, UInt8($0)) })
         var byteTokens = [Int32](repeating: -1, count: 256), characterTokens: [UInt32: Int32] = [:]
