@@ -87,7 +87,7 @@ struct InspectCommand: ParsableCommand {
         }
         let ids = try input.ids(text: text) { tokenizer! }
         let gpt = try GPT(directory: URL(fileURLWithPath: path), weights: .float64, dtype: precision.dtype)
-        try checkTokenizer(tokenizer, fits: gpt, in: path)
+        try checkTokenizer(tokenizer, fits: gpt.config, in: path)
         return (gpt, tokenizer, URL(fileURLWithPath: path).lastPathComponent, ids)
     }
 

@@ -90,15 +90,10 @@ func loadTokenizer(_ path: String) throws -> BPETokenizer {
     try BPETokenizer(directory: URL(fileURLWithPath: path))
 }
 
-/// Throws unless `tokenizer` fits the model (so every id one produces, the other
-/// knows): exactly its vocabulary size, or, for the Llama family, whose
+/// Throws unless `tokenizer` fits a model of `config` (so every id one produces,
+/// the other knows): exactly its vocabulary size, or, for the Llama family, whose
 /// checkpoints pad the vocabulary (Qwen2's), at most that (`generate` then
 /// samples only the tokenizer's ids).
-func checkTokenizer(_ tokenizer: BPETokenizer?, fits gpt: GPT, in path: String) throws {
-    try checkTokenizer(tokenizer, fits: gpt.config, in: path)
-}
-
-/// Throws unless `tokenizer` fits a model of `config` (see above).
 func checkTokenizer(_ tokenizer: BPETokenizer?, fits config: GPTConfig, in path: String) throws {
     guard let tokenizer else { return }
     let n = tokenizer.vocabularySize, padded = config.modelType.isLlamaFamily
@@ -206,7 +201,7 @@ struct LogitsCommand: ParsableCommand {
         let tokenizer = text == nil ? nil : try loadTokenizer(model.model)
         let ids = try input.ids(text: text) { tokenizer! }
         let (gpt, _) = try model.load()
-        try checkTokenizer(tokenizer, fits: gpt, in: model.model)
+        try checkTokenizer(tokenizer, fits: gpt.config, in: model.model)
         let logits = try gpt(ids, backend: options.backend)                    // [n, n_vocab]
         if options.json {
             try Console.print(JSON.logits(tokens: ids, logits).text)
@@ -275,7 +270,7 @@ struct GenerateCommand: ParsableCommand {
         let prompt = try input.ids(text: text) { tokenizer! }
         var sampler = try Sampler(temperature: temperature, topK: topK, topP: topP)
         let (gpt, loadSeconds) = try model.load()
-        try checkTokenizer(tokenizer, fits: gpt, in: model.model)
+        try checkTokenizer(tokenizer, fits: gpt.config, in: model.model)
         if let tokenizer, tokenizer.vocabularySize < gpt.config.nVocab {     // a padded vocabulary: only the tokenizer's ids
             sampler = sampler.choosing(amongFirst: tokenizer.vocabularySize)
         }

@@ -53,19 +53,19 @@ extension GPT {
         try config.validate()
         let weights = dtype == .float32 ? .float32 : weights, llama = config.modelType.isLlamaFamily
         let prefix = !llama && files.file("transformer.wte.weight") != nil ? "transformer." : ""
-        var model = GPT.blank(config), sites: [ParameterWalk.Site] = []
-        try model.walk(.build, config: config) { site, _ in sites.append(site) } vector: { site, _ in sites.append(site) }
+        let skeleton = try GPT.skeleton(config), sites = skeleton.sites
+        var model = skeleton.model
         let tiedHead = llama ? "lm_head.weight" : prefix + "lm_head.weight", embeddings = prefix + sites[0].name
         try GPT.checkTensorNames(files, expected: Set(sites.map { prefix + $0.name } + (config.tiedHead ? [tiedHead, "lm_head.weight"] : [])),
                                  layers: llama ? "model.layers." : prefix + "h.", count: config.nLayer, llama: llama)
         // All checked before any is read. A Linear keeps its Floats transposed (see Linear.w): they are read in that
         // layout; the Llama family's checkpoints store a projection as [out, in], which is that layout already.
-        let requests = sites.map { site in (name: prefix + site.name, shape: llama && !site.embedding ? site.shape.reversed() : site.shape) }
+        let requests = sites.map { site in (name: prefix + site.name, shape: config.storesTransposed(site) ? site.shape.reversed() : site.shape) }
         var loaded = try files.read(requests) { i, file in
             let site = sites[i], name = requests[i].name
             if site.shape.count == 1 { return WeightMatrix(try file.matrix(name)) }
             return try file.weightMatrix(name, shape: site.shape, precision: site.embedding ? GPT.embeddingPrecision(weights) : weights,
-                                         floatsTransposed: !site.embedding, fileTransposed: llama && !site.embedding)
+                                         floatsTransposed: !site.embedding, fileTransposed: config.storesTransposed(site))
         }[...]
         try model.walk(.read) { _, w in w = loaded.removeFirst() } vector: { _, v in v = loaded.removeFirst().matrix }
         for head in Set([tiedHead, "lm_head.weight"]) where config.tiedHead {
@@ -78,6 +78,14 @@ extension GPT {
         }
         try model.validate()
         self = model.converted(to: dtype)
+    }
+
+    /// The model `config` implies, its parts blank, and every tensor it
+    /// declares, in the walk's order: what a checkpoint of it holds.
+    private static func skeleton(_ config: GPTConfig) throws -> (model: GPT, sites: [ParameterWalk.Site]) {
+        var model = GPT.blank(config), sites: [ParameterWalk.Site] = []
+        try model.walk(.build, config: config) { site, _ in sites.append(site) } vector: { site, _ in sites.append(site) }
+        return (model, sites)
     }
 
     /// Refuses a checkpoint holding tensors other than `expected` (besides
@@ -104,16 +112,13 @@ extension GPT {
     /// - Throws: ``ModelError`` naming the part when the model lacks one of its
     ///   family's (norms, MLPs, the final norm).
     package func checkpointTensors() throws -> [(name: String, shape: [Int], values: [Double])] {
-        var tensors: [(name: String, shape: [Int], values: [Double])] = [], copy = self, family = GPT.blank(config)
-        let llama = config.modelType.isLlamaFamily
+        var tensors: [(name: String, shape: [Int], values: [Double])] = [], copy = self
         try copy.walk(.read) { site, w in
-            let m = llama && !site.embedding ? w.matrix.transposed() : w.matrix
+            let m = config.storesTransposed(site) ? w.matrix.transposed() : w.matrix
             tensors.append((site.name, [m.rows, m.cols], m.elements))
         } vector: { site, v in tensors.append((site.name, [v.cols], v.elements)) }
-        var missing: [ParameterWalk.Site] = []
         let names = Set(tensors.map(\.name))
-        try family.walk(.build, config: config) { site, _ in missing.append(site) } vector: { site, _ in missing.append(site) }
-        if let part = missing.first(where: { !names.contains($0.name) }) {
+        if let part = try GPT.skeleton(config).sites.first(where: { !names.contains($0.name) }) {
             throw ModelError.invalidValue(field: part.field, reason: "missing: a Hugging Face checkpoint has every part of its model")
         }
         return tensors
@@ -140,4 +145,11 @@ extension GPT {
             throw CheckpointError(file: directory.path, "cannot write: \((error as NSError).localizedDescription)", kind: .unreadable)
         }
     }
+}
+
+extension GPTConfig {
+    /// Whether a checkpoint of this family stores the matrix at `site` transposed
+    /// (`[out, in]`): the Llama family's projections do, GPT-2's Conv1D weights and
+    /// every embedding do not.
+    func storesTransposed(_ site: ParameterWalk.Site) -> Bool { modelType.isLlamaFamily && !site.embedding }
 }

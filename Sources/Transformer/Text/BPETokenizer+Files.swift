@@ -36,14 +36,7 @@ extension BPETokenizer {
         guard let entries = (try? JSONSerialization.jsonObject(with: vocabData)) as? [String: Any] else {
             throw CheckpointError(file: vocabURL.path, "is not a JSON object of token -> id")
         }
-        var vocabulary: [String: Int] = [:]
-        vocabulary.reserveCapacity(entries.count)
-        for (token, value) in entries {
-            guard let id = (value as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }) else {
-                throw CheckpointError(file: vocabURL.path, "token \"\(token)\" has an id that is not an integer")
-            }
-            vocabulary[token] = id
-        }
+        let vocabulary = try tokenIds(entries) { CheckpointError(file: vocabURL.path, "token \"\($0)\" has an id that is not a non-negative integer") }
         var merges: [(String, String)] = []                         // LF, CRLF and CR line ends alike
         for (number, line) in String(decoding: mergesData, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { "\n\r\r\n".contains($0) }).enumerated() {
             if line.hasPrefix("#version") || line.isEmpty { continue }
@@ -59,6 +52,23 @@ extension BPETokenizer {
             throw CheckpointError(file: directory.path, "tokenizer: \(error.description)")
         }
     }
+}
+
+/// A JSON number that is a non-negative integer, as an `Int`.
+private func nonNegativeInteger(_ value: Any?) -> Int? {
+    (value as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }.flatMap { $0 >= 0 ? $0 : nil }
+}
+
+/// A JSON object of token -> id as a dictionary; `bad` makes the error for a
+/// token whose id is not a non-negative integer.
+private func tokenIds(_ entries: [String: Any], bad: (String) -> CheckpointError) throws -> [String: Int] {
+    var ids: [String: Int] = [:]
+    ids.reserveCapacity(entries.count)
+    for (token, value) in entries {
+        guard let id = nonNegativeInteger(value) else { throw bad(token) }
+        ids[token] = id
+    }
+    return ids
 }
 
 /// Llama 3's and Qwen2's pre-tokenization patterns, as their `tokenizer.json` spells them.
@@ -81,13 +91,7 @@ extension BPETokenizer {
             throw fail("model.\(key) is not implemented")
         }
         guard let entries = model["vocab"] as? [String: Any] else { throw fail("model.vocab is not an object of token -> id") }
-        var vocabulary: [String: Int] = [:]
-        for (token, value) in entries {
-            guard let id = (value as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }), id >= 0 else {
-                throw fail("model.vocab: token \"\(token)\" has an id that is not a non-negative integer")
-            }
-            vocabulary[token] = id
-        }
+        let vocabulary = try tokenIds(entries) { fail("model.vocab: token \"\($0)\" has an id that is not a non-negative integer") }
         var merges: [(String, String)] = []                          // "a b", or ["a", "b"]
         for (i, entry) in ((model["merges"] as? [Any]) ?? []).enumerated() {
             let parts = (entry as? String).map { $0.split(separator: " ", omittingEmptySubsequences: false).map(String.init) } ?? (entry as? [String])
@@ -96,7 +100,7 @@ extension BPETokenizer {
         }
         var added: [(String, Int)] = []
         for (i, entry) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
-            guard let content = entry["content"] as? String, let id = (entry["id"] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }), id >= 0 else {
+            guard let content = entry["content"] as? String, let id = nonNegativeInteger(entry["id"]) else {
                 throw fail("added_tokens[\(i)] needs a content string and a non-negative integer id")
             }
             added.append((content, id))
@@ -110,8 +114,8 @@ extension BPETokenizer {
             }
             return id
         }
-        let beginOfText = try config.addsBeginOfText ?? (BPETokenizer.templateStart(root).map { _ in true } ?? false)
-            ? id(config.beginOfText ?? BPETokenizer.templateStart(root)) : nil
+        let template = BPETokenizer.templateStart(root)
+        let beginOfText = try config.addsBeginOfText ?? (template != nil) ? id(config.beginOfText ?? template) : nil
         let endOfText = try id(config.endOfText) ?? vocabulary[BPETokenizer.endOfTextText]
         do {
             try self.init(vocabulary: vocabulary, merges: merges, added: added, alphabet: alphabet, splitting: splitting, normalization: normalization,

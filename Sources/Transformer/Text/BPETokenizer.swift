@@ -127,43 +127,47 @@ public struct BPETokenizer: Tokenizer {
             }
         }
         for (text, id) in added {
-            guard bytes.indices.contains(id), bytes[id] == nil || vocabulary[text] == id else {
+            guard bytes.indices.contains(id) else {
+                throw ModelError.invalidValue(field: "added_tokens", reason: "\"\(text)\" has id \(id), outside 0…\(count - 1) (ids must be dense)")
+            }
+            guard bytes[id] == nil || vocabulary[text] == id else {
                 throw ModelError.invalidValue(field: "added_tokens", reason: "\"\(text)\" has id \(id), which another token has")
             }
             bytes[id] = Array(text.utf8)
         }
-        guard let missing = bytes.firstIndex(where: { $0 == nil }) == nil ? nil : bytes.firstIndex(where: { $0 == nil }) else {
-            tokenBytes = bytes.map { $0! }
-            if alphabet == .bytes {
-                for (b, c) in BPETokenizer.byteCharacters.enumerated() {
-                    guard let id = vocabulary[String(c)] else { throw ModelError.invalidValue(field: "vocabulary", reason: "byte \(b) has no token \"\(c)\"") }
-                    byteTokens[b] = Int32(id)
-                }
-            }
-            self.byteTokens = byteTokens
-            self.characterTokens = characterTokens
-            var table: [UInt64: UInt64] = [:]
-            table.reserveCapacity(merges.count)
-            for (rank, (left, right)) in merges.enumerated() {
-                guard let l = vocabulary[left], let r = vocabulary[right], let merged = vocabulary[left + right] else {
-                    throw ModelError.invalidValue(field: "merges[\(rank)]", reason: "\"\(left) \(right)\": the vocabulary lacks \(vocabulary[left] == nil ? left : vocabulary[right] == nil ? right : left + right)")
-                }
-                let key = UInt64(l) << 32 | UInt64(r)
-                if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(merged) }   // the first (lowest) rank wins
-            }
-            self.merges = table
-            var byFirstByte = [[(bytes: [UInt8], id: Int)]](repeating: [], count: 256)
-            for (text, id) in added.sorted(by: { $0.0.utf8.count > $1.0.utf8.count }) where !text.isEmpty {
-                byFirstByte[Int(text.utf8.first!)].append((Array(text.utf8), id))
-            }
-            self.added = byFirstByte
-            wholePieces = ignoreMerges ? Dictionary(vocabulary.map { (key: [UInt8]($0.key.unicodeScalars.compactMap { characterBytes[$0] }), value: Int32($0.value)) },
-                                                    uniquingKeysWith: { a, _ in a }) : nil
-            (self.alphabet, self.splitting, self.normalization) = (alphabet, splitting, normalization)
-            (self.endOfText, self.beginOfText) = (endOfText, beginOfText)
-            return
+        if let missing = bytes.firstIndex(where: { $0 == nil }) {
+            throw ModelError.invalidValue(field: "vocabulary", reason: "no token has id \(missing) (ids must be 0…\(count - 1), each once)")
         }
-        throw ModelError.invalidValue(field: "vocabulary", reason: "no token has id \(missing) (ids must be 0…\(count - 1), each once)")
+        let tokens = bytes.map { $0! }
+        tokenBytes = tokens
+        if alphabet == .bytes {
+            for (b, c) in BPETokenizer.byteCharacters.enumerated() {
+                guard let id = vocabulary[String(c)] else { throw ModelError.invalidValue(field: "vocabulary", reason: "byte \(b) has no token \"\(c)\"") }
+                byteTokens[b] = Int32(id)
+            }
+        }
+        self.byteTokens = byteTokens
+        self.characterTokens = characterTokens
+        var table: [UInt64: UInt64] = [:]
+        table.reserveCapacity(merges.count)
+        for (rank, (left, right)) in merges.enumerated() {
+            guard let l = vocabulary[left], let r = vocabulary[right], let merged = vocabulary[left + right] else {
+                throw ModelError.invalidValue(field: "merges[\(rank)]", reason: "\"\(left) \(right)\": the vocabulary lacks \(vocabulary[left] == nil ? left : vocabulary[right] == nil ? right : left + right)")
+            }
+            let key = UInt64(l) << 32 | UInt64(r)
+            if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(merged) }   // the first (lowest) rank wins
+        }
+        self.merges = table
+        var byFirstByte = [[(bytes: [UInt8], id: Int)]](repeating: [], count: 256)
+        for (text, id) in added.sorted(by: { $0.0.utf8.count > $1.0.utf8.count }) where !text.isEmpty {
+            byFirstByte[Int(text.utf8.first!)].append((Array(text.utf8), id))
+        }
+        self.added = byFirstByte
+        // A piece is looked up as it stands in the text: a byte-level token's bytes, a SentencePiece token's own spelling (with `▁`).
+        wholePieces = ignoreMerges ? Dictionary(vocabulary.map { (alphabet == .bytes ? tokens[$0.value] : Array($0.key.utf8), Int32($0.value)) },
+                                                uniquingKeysWith: { a, _ in a }) : nil
+        (self.alphabet, self.splitting, self.normalization) = (alphabet, splitting, normalization)
+        (self.endOfText, self.beginOfText) = (endOfText, beginOfText)
     }
 
     /// The byte of a SentencePiece byte token, `<0x0A>`.
