@@ -113,5 +113,15 @@ func check<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ flag: String) 
 }
 
 extension Backend: ExpressibleByArgument {}
-extension WeightMatrix.Precision: ExpressibleByArgument {}
+extension WeightMatrix.Precision: ExpressibleByArgument {
+    /// `bf16` is the flag's spelling of `bfloat16` (both are accepted).
+    public init?(argument: String) {
+        self.init(rawValue: argument == "bf16" ? "bfloat16" : argument)
+    }
+
+    /// The spelling `--weights` documents.
+    var argument: String { self == .bfloat16 ? "bf16" : rawValue }
+
+    public static var allValueStrings: [String] { allCases.map(\.argument) }
+}
 extension DType: ExpressibleByArgument {}

@@ -5,9 +5,13 @@ package enum BFloat16 {
     package static func float(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
     /// `value`'s nearest bfloat16 (ties to even, through its nearest `Float`); a NaN stays a NaN.
-    package static func bits(_ value: Double) -> UInt16 {
-        let bits = Float(value).bitPattern
-        if Float(value).isNaN { return UInt16(bits >> 16) | 0x40 }
+    package static func bits(_ value: Double) -> UInt16 { bits(Float(value)) }
+
+    /// `value`'s nearest bfloat16 (ties to even); a NaN stays a NaN.
+    @inline(__always)
+    package static func bits(_ value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(bits >> 16) | 0x40 }
         return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 }

@@ -31,7 +31,7 @@ package func hugePageArray<E>(count: Int, _ initialize: (UnsafeMutableBufferPoin
 /// header and the array's own), so half the 32-byte loads of a GEMV's rows
 /// would straddle two cache lines; aligned rows stream faster, most of all
 /// from cache (measured: docs/PERFORMANCE.md).
-package final class WeightBuffer<Element: MatrixScalar>: RandomAccessCollection, Equatable, @unchecked Sendable {
+package final class WeightBuffer<Element: BitwiseCopyable & Equatable>: RandomAccessCollection, Equatable, @unchecked Sendable {
     /// The number of elements.
     package let count: Int
     private let base: UnsafeMutablePointer<Element>

@@ -24,14 +24,29 @@ public struct WeightMatrix: Sendable, Equatable {
         /// 12 bytes per element: `Double` for matrix–matrix products, `Float`
         /// for matrix–vector products.
         case both
+        /// 2 bytes per element: bfloat16, the upper half of a `Float` (exact
+        /// for a BF16 checkpoint; other elements round to nearest, ties to even).
+        /// For models computing in `Float`.
+        case bfloat16
+        /// 1.125 bytes per element: 8-bit integers, with one `Float` scale per
+        /// block of 32 along the input dimension (llama.cpp's Q8_0 layout, its
+        /// scales kept as `Float`). For models computing in `Float`.
+        case int8
+
+        /// Whether the elements are narrower than `Float` (``bfloat16``, ``int8``).
+        public var isNarrow: Bool { self == .bfloat16 || self == .int8 }
     }
 
-    /// `Float`s live in a ``WeightBuffer`` (cache-line aligned, on huge pages)
-    /// for the GEMVs that stream them; `Double`s are shared with a ``Matrix``.
+    /// `Float`s and narrower live in a ``WeightBuffer`` (cache-line aligned, on
+    /// huge pages) for the GEMVs that stream them; `Double`s are shared with a
+    /// ``Matrix``. Narrow storages keep the layout the `Float`s would have
+    /// (WeightMatrix+Narrow.swift).
     enum Storage: Sendable, Equatable {
         case double([Double])
         case float(WeightBuffer<Float>)
         case both([Double], WeightBuffer<Float>)
+        case bfloat16(WeightBuffer<UInt16>)
+        case int8(WeightBuffer<Int8>, scales: WeightBuffer<Float>)
     }
 
     /// The number of rows.
@@ -41,7 +56,7 @@ public struct WeightMatrix: Sendable, Equatable {
     let storage: Storage
     /// Whether the `Float` elements (now or after a change of ``precision``) are
     /// kept column-major, as Wᵀ `[cols, rows]`; see ``transposingFloats()``.
-    package private(set) var floatsTransposed = false
+    package internal(set) var floatsTransposed = false
 
     /// `matrix`'s elements as they are, shared (no copy).
     public init(_ matrix: Matrix) {
@@ -61,9 +76,11 @@ public struct WeightMatrix: Sendable, Equatable {
     }
 
     /// `matrix` in `precision`: `.float64` shares it; `.float32` and `.both` add
-    /// or use a `Float` copy only when that is lossless, else share it as `Double`.
+    /// or use a `Float` copy only when that is lossless, else share it as `Double`;
+    /// `.bfloat16` and `.int8` round it.
     public init(_ matrix: Matrix, precision: Precision) {
         switch precision {
+        case .bfloat16, .int8: self = WeightMatrix(matrix).narrowed(to: precision)
         case .float64: self.init(matrix)
         case .float32: self.init(compacting: matrix)
         case .both:
@@ -75,7 +92,7 @@ public struct WeightMatrix: Sendable, Equatable {
         }
     }
 
-    private init(rows: Int, cols: Int, storage: Storage) {
+    init(rows: Int, cols: Int, storage: Storage) {
         self.rows = rows
         self.cols = cols
         self.storage = storage
@@ -92,8 +109,8 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// A matrix `[rows, cols]` from its `Float` elements, in row-major order or,
     /// with `floatsTransposed`, column-major (Wᵀ, row-major `[cols, rows]`), kept
-    /// in `precision` with the `Float`s in that layout (see ``transposingFloats()``);
-    /// a `Double` copy is row-major.
+    /// in `precision` with the `Float`s (or narrower elements) in that layout
+    /// (see ``transposingFloats()``); a `Double` copy is row-major.
     ///
     /// - Precondition: `floats.count == rows * cols`.
     package init(rows: Int, cols: Int, floats: WeightBuffer<Float>, floatsTransposed: Bool, precision: Precision) {
@@ -104,15 +121,22 @@ public struct WeightMatrix: Sendable, Equatable {
         case .float32: self.init(rows: rows, cols: cols, storage: .float(floats))
         case .float64: self.init(rows: rows, cols: cols, storage: .double(doubles()))
         case .both: self.init(rows: rows, cols: cols, storage: .both(doubles(), floats))
+        case .bfloat16, .int8: self.init(rows: rows, cols: cols, storage: .float(floats))
         }
         self.floatsTransposed = floatsTransposed
+        if precision.isNarrow { self = narrowed(to: precision) }
     }
 
     /// The same elements kept in `precision` (`.float32` and `.both` keep a
-    /// `Float` copy only where that is lossless, as ``init(_:precision:)`` does).
+    /// `Float` copy only where that is lossless, as ``init(_:precision:)`` does;
+    /// `.bfloat16` and `.int8` round). From a narrow storage, the elements are
+    /// the `Float`s it stands for.
     public func stored(as precision: Precision) -> WeightMatrix {
         if precision == self.precision { return self }
+        if precision.isNarrow { return narrowed(to: precision) }
         switch storage {
+        case .bfloat16, .int8:
+            return WeightMatrix(rows: rows, cols: cols, floats: layoutFloats(), floatsTransposed: floatsTransposed, precision: precision)
         case let .double(values):
             let stored = WeightMatrix(Matrix(rows: rows, cols: cols, elements: values), precision: precision)
             return floatsTransposed ? stored.transposingFloats() : stored
@@ -126,11 +150,17 @@ public struct WeightMatrix: Sendable, Equatable {
     /// are mostly multiplied one row at a time (`x · W`, a token being decoded).
     /// That product then reads W as `W · x` does, one contiguous row of Wᵀ per
     /// output, which streams faster than sweeping W's rows (`bench --filter sgemv`);
-    /// GEMMs take Wᵀ as it is.
+    /// GEMMs take Wᵀ as it is. Narrow elements are widened, transposed and
+    /// narrowed again (int8 then rounds to the new blocks).
     package func transposingFloats() -> WeightMatrix {
         if floatsTransposed { return self }
         var copy: WeightMatrix
         switch storage {
+        case .bfloat16, .int8:
+            let floats = WeightMatrix(rows: rows, cols: cols, storage: .float(transposedFloats(layoutFloats(), rows, cols)))
+            copy = floats
+            copy.floatsTransposed = true
+            return copy.narrowed(to: precision)
         case .double: copy = self
         case let .float(values): copy = WeightMatrix(rows: rows, cols: cols, storage: .float(transposedFloats(values, rows, cols)))
         case let .both(d, f): copy = WeightMatrix(rows: rows, cols: cols, storage: .both(d, transposedFloats(f, rows, cols)))
@@ -163,15 +193,19 @@ public struct WeightMatrix: Sendable, Equatable {
         case .double: return .float64
         case .float: return .float32
         case .both: return .both
+        case .bfloat16: return .bfloat16
+        case .int8: return .int8
         }
     }
 
-    /// The bytes the elements occupy.
+    /// The bytes the elements occupy (with an int8 matrix's scales).
     public var byteCount: Int {
-        switch precision {
-        case .float64: return rows * cols * 8
-        case .float32: return rows * cols * 4
+        switch storage {
+        case .double: return rows * cols * 8
+        case .float: return rows * cols * 4
         case .both: return rows * cols * 12
+        case .bfloat16: return rows * cols * 2
+        case let .int8(_, scales): return rows * cols + scales.count * 4
         }
     }
 
@@ -185,26 +219,40 @@ public struct WeightMatrix: Sendable, Equatable {
             return values.firstIndex { !$0.isFinite }.map { ($0 / cols, $0 % cols, values[$0]) }
         case let .float(values):
             return values.withUnsafeBufferPointer { v in
-                v.firstIndex { !$0.isFinite }.map { floatsTransposed ? ($0 % rows, $0 / rows, Double(v[$0])) : ($0 / cols, $0 % cols, Double(v[$0])) }
+                v.firstIndex { !$0.isFinite }.map { position($0, Double(v[$0])) }
+            }
+        case let .bfloat16(values):
+            return values.withUnsafeBufferPointer { v in
+                v.firstIndex { !BFloat16.float($0).isFinite }.map { position($0, Double(BFloat16.float(v[$0]))) }
+            }
+        case let .int8(_, scales):                                                    // a block's first element
+            return scales.firstIndex { !$0.isFinite }.map {
+                position($0 / blocksPerLine * lineLength + $0 % blocksPerLine * WeightMatrix.blockSize, Double(scales[$0]))
             }
         }
     }
 
-    /// The elements widened to a `Double` matrix (a copy when stored as `Float`).
+    /// The row and column of the element at `index` of the stored layout, with `value`.
+    private func position(_ index: Int, _ value: Double) -> (row: Int, col: Int, value: Double) {
+        floatsTransposed ? (index % rows, index / rows, value) : (index / cols, index % cols, value)
+    }
+
+    /// The elements widened to a `Double` matrix (a copy when stored as `Float`
+    /// or narrower).
     public var matrix: Matrix {
         switch storage {
         case let .double(values), let .both(values, _): return Matrix(rows: rows, cols: cols, elements: values)
-        case let .float(values):
-            return Matrix(rows: rows, cols: cols, elements: rowMajorDoubles(values, rows, cols, floatsTransposed: floatsTransposed))
+        case .float, .bfloat16, .int8:
+            return Matrix(rows: rows, cols: cols, elements: rowMajorDoubles(layoutFloats(), rows, cols, floatsTransposed: floatsTransposed))
         }
     }
 
-    /// The same weights as `Float`s only, for a model computing in `Float`:
-    /// a `Double` copy is dropped, and `Double` elements that are not exactly
-    /// `Float`s are rounded to nearest.
+    /// The same weights as `Float`s only (or narrower), for a model computing in
+    /// `Float`: a `Double` copy is dropped, and `Double` elements that are not
+    /// exactly `Float`s are rounded to nearest; narrow elements stay as they are.
     public func roundedToFloat() -> WeightMatrix {
         switch storage {
-        case .float: return self
+        case .float, .bfloat16, .int8: return self
         case let .both(_, floats):                                                     // already in this layout
             var rounded = WeightMatrix(rows: rows, cols: cols, storage: .float(floats))
             rounded.floatsTransposed = floatsTransposed
@@ -226,12 +274,25 @@ public struct WeightMatrix: Sendable, Equatable {
             } else {
                 for j in 0..<cols { out[j] += S(values[r * cols + j]) }
             }
+        case .bfloat16, .int8:
+            withUnsafeTemporaryAllocation(of: S.self, capacity: 64) { chunk in           // on the stack: nothing allocated
+                for j0 in stride(from: 0, to: cols, by: 64) {
+                    let n = min(64, cols - j0), c = chunk.baseAddress!
+                    if floatsTransposed {                                               // row r crosses the lines
+                        for j in 0..<n { widenLine(j0 + j, from: r, count: 1, into: c + j) }
+                    } else {
+                        widenLine(r, from: j0, count: n, into: c)
+                    }
+                    for j in 0..<n { out[j0 + j] += c[j] }
+                }
+            }
         }
     }
 
     /// ``multiply(_:rows:transposed:into:beta:backend:)`` with `Float` activations:
     /// `Float` weights go straight to `cblas_sgemm` or the pure-Swift `Float`
-    /// GEMM (one row: the pure-Swift GEMV, see ``oneRow``). Weights held only
+    /// GEMM (one row: the pure-Swift GEMV, see ``oneRow``); narrow ones to
+    /// ``multiplyNarrow(_:rows:transposed:into:beta:backend:)``. Weights held only
     /// as `Double` (not exactly `Float`s) are multiplied in `Double` and the
     /// result rounded; ``roundedToFloat()`` avoids that.
     private func multiplyFloat(_ x: UnsafePointer<Float>, rows m: Int, transposed: Bool,
@@ -243,7 +304,7 @@ public struct WeightMatrix: Sendable, Equatable {
                 if m == 1 {
                     oneRow(w.baseAddress!, x, transposed: transposed, y, beta: beta, threads: KernelThreads.current)
                 } else {
-                    Kernels.multiply(x, lda: k, transposeA: false, w.baseAddress!, ldb: floatsLD, transposeB: transposed != floatsTransposed,
+                    Kernels.multiply(x, lda: k, transposeA: false, w.baseAddress!, ldb: lineLength, transposeB: transposed != floatsTransposed,
                                      y, ldc: n, m: m, n: n, k: k, beta: beta, backend: backend)   // [m, k] · op(W) -> [m, n]
                 }
             }
@@ -257,6 +318,8 @@ public struct WeightMatrix: Sendable, Equatable {
                 }
             }
             for i in 0..<m * n { y[i] = Float(out[i]) }
+        case .bfloat16, .int8:
+            multiplyNarrow(x, rows: m, transposed: transposed, into: y, beta: beta, backend: backend)
         }
     }
 
@@ -267,7 +330,8 @@ public struct WeightMatrix: Sendable, Equatable {
     /// `Double` copy, the pure-Swift GEMM widens them as it packs them, or, on
     /// ``Backend/blas`` from ``widenFromRows`` rows on, they are widened a panel at
     /// a time for OpenBLAS. With both copies, GEMVs read the `Float`s and GEMMs
-    /// the `Double`s.
+    /// the `Double`s. Narrow weights (bfloat16, int8) are widened a panel at a
+    /// time, except in a `Float` one-row product (``NarrowGEMV``).
     /// `S` is `Double` or `Float`; see ``multiplyFloat`` for the latter.
     @inline(__always)
     package func multiply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows m: Int, transposed: Bool = false,
@@ -295,10 +359,10 @@ public struct WeightMatrix: Sendable, Equatable {
                 if m == 1 {
                     oneRow(w.baseAddress!, x, transposed: transposed, y, beta: beta, threads: threads)
                 } else if backend == .swift || m < WeightMatrix.widenFromRows {
-                    SwiftGEMM.run(x, lda: k, transposeA: false, w.baseAddress!, ldb: floatsLD, transposeB: transposed != floatsTransposed,
+                    SwiftGEMM.run(x, lda: k, transposeA: false, w.baseAddress!, ldb: lineLength, transposeB: transposed != floatsTransposed,
                                   y, ldc: n, m: m, n: n, k: k, alpha: 1, beta: beta, threads: threads)   // widened as packed
                 } else {
-                    widenedGEMM(w.baseAddress!, x, m: m, transposed: transposed, y, beta: beta, backend: backend, threads: threads)
+                    widenedGEMM(x, m: m, transposed: transposed, y, beta: beta, backend: backend, threads: threads)
                 }
             }
         }
@@ -306,6 +370,7 @@ public struct WeightMatrix: Sendable, Equatable {
         case let .double(values): doubles(values)
         case let .float(values): floats(values)
         case let .both(d, f): if m == 1 { floats(f) } else { doubles(d) }
+        case .bfloat16, .int8: multiplyNarrow(x, rows: m, transposed: transposed, into: y, beta: beta, backend: backend)
         }
     }
 
@@ -321,9 +386,6 @@ public struct WeightMatrix: Sendable, Equatable {
                       transposed: transposed != flip, x: x, incX: 1, y: y, alpha: 1, beta: beta, threads: threads)
     }
 
-    /// The distance between rows of the stored `Float` elements.
-    private var floatsLD: Int { floatsTransposed ? rows : cols }
-
     /// From this many rows of `x` on, a product with `Float` weights on ``Backend/blas``
     /// widens panels of the weights for OpenBLAS; below it, the pure-Swift GEMM
     /// (which widens each element as it packs it) is faster (`bench --filter model`,
@@ -335,28 +397,28 @@ public struct WeightMatrix: Sendable, Equatable {
     /// prefill slower: docs/PERFORMANCE.md).
     static let panelElements = 1 << 20
 
-    /// The GEMM of ``multiply(_:rows:transposed:into:beta:backend:)`` for `Float`
-    /// weights: one column panel of W at a time (a row panel when transposed) is
-    /// widened into a `Double` buffer on all threads, then multiplied on all threads
-    /// by the backend's GEMM.
-    private func widenedGEMM(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Double>, m: Int, transposed: Bool,
-                             _ y: UnsafeMutablePointer<Double>, beta: Double, backend: Backend, threads: Int) {
+    /// The GEMM of ``multiply(_:rows:transposed:into:beta:backend:)`` for weights
+    /// stored narrower than `S` (`Float` or narrower): one column panel of W at a
+    /// time (a row panel when transposed) is widened into an `S` buffer on all
+    /// threads, then multiplied on all threads by the backend's GEMM.
+    func widenedGEMM<S: MatrixScalar>(_ x: UnsafePointer<S>, m: Int, transposed: Bool,
+                                      _ y: UnsafeMutablePointer<S>, beta: S, backend: Backend, threads: Int) {
         let k = transposed ? cols : rows, n = transposed ? rows : cols
         let width = max(1, min(n, WeightMatrix.panelElements / max(k, 1)))            // output columns per panel
-        let panel = UnsafeMutablePointer<Double>.allocate(capacity: width * k)
+        let panel = UnsafeMutablePointer<S>.allocate(capacity: width * k)
         defer { panel.deallocate() }
-        // The stored Floats B are op(W) = [k, n], or its transpose [n, k] (both `ld` apart).
-        let nByK = transposed != floatsTransposed, ld = floatsLD
+        // The stored lines B are op(W) = [k, n], or its transpose [n, k].
+        let nByK = transposed != floatsTransposed
         var j0 = 0
         while j0 < n {
             let pw = min(width, n - j0)
             if nByK {
-                parallelRanges(pw * k, minimum: 1 << 14) { r in                         // B[j0..<j0+pw, :] -> [pw, k]
-                    widen(w + j0 * ld + r.lowerBound, count: r.count, into: panel + r.lowerBound)
+                parallelRanges(pw, minimum: 16) { lines in                              // B[j0..<j0+pw, :] -> [pw, k]
+                    for l in lines { widenLine(j0 + l, from: 0, count: k, into: panel + l * k) }
                 }
             } else {
                 parallelRanges(k, minimum: 64) { rs in                                  // B[:, j0..<j0+pw] -> [k, pw]
-                    for r in rs { widen(w + r * ld + j0, count: pw, into: panel + r * pw) }
+                    for r in rs { widenLine(r, from: j0, count: pw, into: panel + r * pw) }
                 }
             }
             Kernels.gemm(x, lda: k, transposeA: false, panel, ldb: nByK ? k : pw, transposeB: nByK,
@@ -368,7 +430,7 @@ public struct WeightMatrix: Sendable, Equatable {
 }
 
 /// `values` (row-major `[rows, cols]`) transposed, row-major `[cols, rows]`.
-private func transposedFloats(_ values: WeightBuffer<Float>, _ rows: Int, _ cols: Int) -> WeightBuffer<Float> {
+func transposedFloats(_ values: WeightBuffer<Float>, _ rows: Int, _ cols: Int) -> WeightBuffer<Float> {
     WeightBuffer(count: values.count) { transpose(values, rows, cols, into: $0) }
 }
 
@@ -399,12 +461,14 @@ private func transpose<E: MatrixScalar>(_ values: WeightBuffer<Float>, _ rows: I
     }
 }
 
-/// `out[i] = Double(p[i])` for `i < count`.
-private func widen(_ p: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>) {
+/// `out[i] = S(p[i])` for `i < count`.
+@inline(__always)
+func widen<S: MatrixScalar>(_ p: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<S>) {
+    if S.self == Float.self { return UnsafeMutableRawPointer(out).copyMemory(from: p, byteCount: count * 4) }
     var i = 0
-    while i + Double.lanes <= count {
-        Double.storeVector(Double.loadVector(UnsafeRawPointer(p), i, from: Float.self), UnsafeMutableRawPointer(out), i)
-        i += Double.lanes
+    while i + S.lanes <= count {
+        S.storeVector(S.loadVector(UnsafeRawPointer(p), i, from: Float.self), UnsafeMutableRawPointer(out), i)
+        i += S.lanes
     }
-    while i < count { out[i] = Double(p[i]); i += 1 }
+    while i < count { out[i] = S(p[i]); i += 1 }
 }

@@ -25,10 +25,14 @@ extension GPT {
     /// variant this library does not implement, is an error.
     ///
     /// With `dtype` ``DType/float32`` the model computes in `Float` and its
-    /// weights are read as `Float`s only (`weights` is then ignored).
+    /// weights are read as `Float`s, or, with `weights` `.bfloat16` or `.int8`,
+    /// narrowed one tensor at a time as they are read (the loader never holds
+    /// a `Float` copy of the model; see ``storingWeights(_:)`` for what stays
+    /// wider). Other `weights` are ignored in `Float`.
     ///
     /// - Throws: ``CheckpointError`` naming the file (and tensor) for a missing or
-    ///   broken directory, file, tensor or shape.
+    ///   broken directory, file, tensor or shape; ``ModelError`` for narrow
+    ///   `weights` with `dtype` ``DType/float64``.
     public init(directory: URL, weights: WeightMatrix.Precision = .both, dtype: DType = .float64) throws {
         try checkModelDirectory(directory)
         let config = try GPTConfig(file: directory.appendingPathComponent("config.json"))
@@ -51,7 +55,10 @@ extension GPT {
     package init(config: GPTConfig, checkpoint files: CheckpointFiles, weights: WeightMatrix.Precision = .both,
                  dtype: DType = .float64) throws {
         try config.validate()
-        let weights = dtype == .float32 ? .float32 : weights, llama = config.modelType.isLlamaFamily
+        if weights.isNarrow && dtype != .float32 {
+            throw ModelError.invalidValue(field: "weights", reason: "\(weights.rawValue) weights are for a model computing in float32, not \(dtype.rawValue)")
+        }
+        let weights = dtype == .float32 && !weights.isNarrow ? .float32 : weights, llama = config.modelType.isLlamaFamily
         let prefix = !llama && files.file("transformer.wte.weight") != nil ? "transformer." : ""
         let skeleton = try GPT.skeleton(config), sites = skeleton.sites
         var model = skeleton.model
@@ -64,7 +71,7 @@ extension GPT {
         var loaded = try files.read(requests) { i, file in
             let site = sites[i], name = requests[i].name
             if site.shape.count == 1 { return WeightMatrix(try file.matrix(name)) }
-            return try file.weightMatrix(name, shape: site.shape, precision: site.embedding ? GPT.embeddingPrecision(weights) : weights,
+            return try file.weightMatrix(name, shape: site.shape, precision: GPT.precision(weights, for: site),
                                          floatsTransposed: !site.embedding, fileTransposed: config.storesTransposed(site))
         }[...]
         try model.walk(.read) { _, w in w = loaded.removeFirst() } vector: { _, v in v = loaded.removeFirst().matrix }

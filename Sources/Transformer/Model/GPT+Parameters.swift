@@ -82,11 +82,16 @@ extension GPT: Codable, ParameterModule {
 
     /// The same model with every weight matrix kept in `precision` (see
     /// `WeightMatrix/Precision`): `.float64`, `.float32` where
-    /// lossless, or `.both`. With `.both`, the embeddings are kept as `Float`
+    /// lossless, `.both`, or the narrow `.bfloat16` and `.int8` (rounded; for a
+    /// model computing in ``DType/float32``). With `.both`, the embeddings are kept as `Float`
     /// alone: they serve row lookups and the one-row logits product, never a GEMM
-    /// that would want `Double`.
+    /// that would want `Double`. With a narrow precision the token embeddings
+    /// and output head are narrow too (they are the logits product's weights,
+    /// a third of GPT-2 124M's), and GPT-2's position embeddings stay `Float`
+    /// (one row is read per token, never multiplied); norms and biases are
+    /// always `Double` vectors.
     public func storingWeights(_ precision: WeightMatrix.Precision) -> GPT {
-        mappingWeights { w, isEmbedding in w.stored(as: isEmbedding ? GPT.embeddingPrecision(precision) : precision) }
+        mappingWeights { w, site in w.stored(as: GPT.precision(precision, for: site)) }
     }
 
     /// The same model computing in `dtype`. To ``DType/float32`` every weight
@@ -99,16 +104,18 @@ extension GPT: Codable, ParameterModule {
         return model
     }
 
-    /// The same model with `transform` applied to every weight matrix, told
-    /// whether it is an embedding.
-    private func mappingWeights(_ transform: @escaping (WeightMatrix, _ isEmbedding: Bool) -> WeightMatrix) -> GPT {
+    /// The same model with `transform` applied to every weight matrix, told its site.
+    private func mappingWeights(_ transform: @escaping (WeightMatrix, ParameterWalk.Site) -> WeightMatrix) -> GPT {
         var copy = self
-        try? copy.walk(.read) { site, w in w = transform(w, site.embedding) }
+        try? copy.walk(.read) { site, w in w = transform(w, site) }
         return copy
     }
 
-    /// How embeddings are kept in a model whose matrices are in `precision`.
-    static func embeddingPrecision(_ precision: WeightMatrix.Precision) -> WeightMatrix.Precision {
-        precision == .both ? .float32 : precision
+    /// How the matrix at `site` is kept in a model whose matrices are in
+    /// `precision` (see ``storingWeights(_:)``).
+    static func precision(_ precision: WeightMatrix.Precision, for site: ParameterWalk.Site) -> WeightMatrix.Precision {
+        guard site.embedding else { return precision }
+        if precision == .both || (precision.isNarrow && site.field == "wpe") { return .float32 }
+        return precision
     }
 }

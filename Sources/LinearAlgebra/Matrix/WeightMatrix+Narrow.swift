@@ -1,0 +1,147 @@
+// Weights narrower than `Float`: bfloat16 (2 bytes) and 8-bit integers with a
+// scale per block (about 1.1 bytes). Both are kept in the layout the matrix's
+// `Float`s would have (`floatsTransposed`), as lines of `lineLength` elements:
+// the lines are what a decoded token's product takes dot products with, so an
+// int8 block of 32 runs along the input dimension, as llama.cpp's Q8_0 does.
+
+extension WeightMatrix {
+    /// Elements per int8 block: each block of a line shares one `Float` scale.
+    package static let blockSize = 32
+
+    /// The elements in a stored line (the distance between lines).
+    package var lineLength: Int { floatsTransposed ? rows : cols }
+
+    /// The number of stored lines.
+    var lineCount: Int { floatsTransposed ? cols : rows }
+
+    /// Scales per line of an int8 matrix (the last block of a line may be short).
+    var blocksPerLine: Int { (lineLength + WeightMatrix.blockSize - 1) / WeightMatrix.blockSize }
+
+    /// `floats` (in the stored layout, `lines` lines of `length`) rounded to
+    /// bfloat16, ties to even.
+    static func bfloat16Buffer(_ floats: UnsafeBufferPointer<Float>) -> WeightBuffer<UInt16> {
+        WeightBuffer(count: floats.count) { out in
+            parallelRanges(floats.count, minimum: 1 << 16) { r in
+                for i in r { out[i] = BFloat16.bits(floats[i]) }
+            }
+        }
+    }
+
+    /// `floats` (in the stored layout, lines of `length`) quantized per block of
+    /// ``blockSize`` along each line: the scale is the block's largest magnitude
+    /// over 127, and each element its nearest multiple of the scale (so no
+    /// element moves by more than half a scale; an all-zero block has scale 0).
+    static func int8Buffers(_ floats: UnsafeBufferPointer<Float>, length: Int) -> (WeightBuffer<Int8>, WeightBuffer<Float>) {
+        let lines = length == 0 ? 0 : floats.count / length, perLine = (length + blockSize - 1) / blockSize
+        var scales: WeightBuffer<Float>!
+        let quants = WeightBuffer<Int8>(count: floats.count) { q in
+            scales = WeightBuffer(count: lines * perLine) { s in
+                parallelRanges(lines, minimum: 16) { range in
+                    for line in range {
+                        for b in 0..<perLine {
+                            let start = line * length + b * blockSize, end = min(start + blockSize, (line + 1) * length)
+                            let amax = floats[start..<end].reduce(Float(0)) { max($0, abs($1)) }
+                            let scale = amax / 127
+                            s[line * perLine + b] = scale
+                            for i in start..<end {
+                                q[i] = scale == 0 || !scale.isFinite ? 0 : Int8((floats[i] / scale).rounded())
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (quants, scales)
+    }
+
+    /// Writes elements `from..<from + count` of stored line `line`, widened to
+    /// `S` (exact from `Float` and bfloat16; an int8 element is its integer
+    /// times its block's scale, rounded to `Float`), to `out`. For storages
+    /// that keep `Float`s or narrower.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    func widenLine<S: MatrixScalar>(_ line: Int, from: Int, count: Int, into out: UnsafeMutablePointer<S>) {
+        let start = line * lineLength + from
+        switch storage {
+        case let .float(values), let .both(_, values):
+            values.withUnsafeBufferPointer { widen($0.baseAddress! + start, count: count, into: out) }
+        case let .bfloat16(values):
+            values.withUnsafeBufferPointer { v in
+                for i in 0..<count { out[i] = S(BFloat16.float(v[start &+ i])) }
+            }
+        case let .int8(quants, scales):
+            quants.withUnsafeBufferPointer { q in
+                scales.withUnsafeBufferPointer { s in
+                    let size = WeightMatrix.blockSize, perLine = blocksPerLine
+                    var i = 0
+                    while i < count {                                                   // one block's span at a time
+                        let position = from + i, scale = s[line * perLine + position / size]
+                        let span = min(count - i, size - position % size)
+                        for j in i..<i + span { out[j] = S(Float(q[start &+ j]) * scale) }
+                        i += span
+                    }
+                }
+            }
+        case .double:
+            preconditionFailure("WeightMatrix: widenLine reads Float or narrower elements")
+        }
+    }
+
+    /// The elements as `Float`s in the stored layout: exact for `Float`,
+    /// bfloat16 and int8 (each its integer times its scale), rounded from `Double`.
+    func layoutFloats() -> WeightBuffer<Float> {
+        switch storage {
+        case let .float(values), let .both(_, values): return values
+        case let .double(values):
+            let floats = WeightBuffer(values.lazy.map { Float($0) })                 // row-major
+            return floatsTransposed ? transposedFloats(floats, rows, cols) : floats
+        case .bfloat16, .int8:
+            let (lines, length) = (lineCount, lineLength)
+            return WeightBuffer(count: rows * cols) { out in
+                parallelRanges(lines, minimum: 16) { range in
+                    for line in range { widenLine(line, from: 0, count: length, into: out.baseAddress! + line * length) }
+                }
+            }
+        }
+    }
+
+    /// The same elements in a narrow storage, kept in this layout.
+    func narrowed(to precision: Precision) -> WeightMatrix {
+        let floats = layoutFloats(), length = lineLength
+        let storage: Storage = floats.withUnsafeBufferPointer { f in
+            if precision == .bfloat16 { return .bfloat16(WeightMatrix.bfloat16Buffer(f)) }
+            let (quants, scales) = WeightMatrix.int8Buffers(f, length: length)
+            return .int8(quants, scales: scales)
+        }
+        var narrow = WeightMatrix(rows: rows, cols: cols, storage: storage)
+        narrow.floatsTransposed = floatsTransposed
+        return narrow
+    }
+
+    /// A product with narrow weights: one row whose outputs are dot products
+    /// with the stored lines runs ``NarrowGEMV``; anything else widens panels
+    /// of the weights into `S` for the backend's GEMM.
+    func multiplyNarrow<S: MatrixScalar>(_ x: UnsafePointer<S>, rows m: Int, transposed: Bool,
+                                         into y: UnsafeMutablePointer<S>, beta: S, backend: Backend) {
+        let threads = KernelThreads.current
+        if m == 1 && S.self == Float.self && transposed != floatsTransposed {
+            let (xf, yf): (UnsafePointer<Float>, UnsafeMutablePointer<Float>) = (Kernels.raw(x), Kernels.rawMutable(y))
+            switch storage {
+            case let .bfloat16(values):
+                values.withUnsafeBufferPointer { v in
+                    NarrowGEMV.run(.bfloat16(v.baseAddress!), lines: lineCount, length: lineLength, x: xf, y: yf, beta: Float(beta), threads: threads)
+                }
+            case let .int8(quants, scales):
+                quants.withUnsafeBufferPointer { q in
+                    scales.withUnsafeBufferPointer { s in
+                        NarrowGEMV.run(.int8(q.baseAddress!, s.baseAddress!), lines: lineCount, length: lineLength,
+                                       x: xf, y: yf, beta: Float(beta), threads: threads)
+                    }
+                }
+            default: preconditionFailure("WeightMatrix: multiplyNarrow takes narrow storages")
+            }
+        } else {
+            widenedGEMM(x, m: m, transposed: transposed, y, beta: beta, backend: backend, threads: threads)
+        }
+    }
+}
