@@ -11,6 +11,10 @@ public let allTests = ProcessInfo.processInfo.environment["SWIFTATTENTION_ALL_TE
 /// The trait of a slow suite (see ``allTests``).
 public let slowSuite = ConditionTrait.enabled(if: allTests, "a slow suite: set SWIFTATTENTION_ALL_TESTS=1 (scripts/test does)")
 
+/// The weight storages a model computing in `Double` takes (the narrow ones,
+/// `.bfloat16` and `.int8`, round and are for `Float` models).
+public let wideStorages: [WeightMatrix.Precision] = WeightMatrix.Precision.allCases.filter { !$0.isNarrow }
+
 /// The largest absolute and relative element differences between two matrices.
 public func differences(_ a: Matrix, _ b: Matrix) -> (abs: Double, rel: Double) {
     var maxAbs = 0.0, maxRel = 0.0

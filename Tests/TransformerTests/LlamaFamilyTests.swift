@@ -43,7 +43,7 @@ struct LlamaFamilyTests {
     func logitsMatchTheReference(name: String) throws {
         let reference = try LlamaReference(name)
         #expect(reference.transformers_patched_relative_difference < 1e-13)
-        for weights in WeightMatrix.Precision.allCases {
+        for weights in wideStorages {
             let model = try GPT(directory: llamaDirectory(name), weights: weights)
             for backend in Backend.allCases {
                 expectClose(try model(reference.tokens, backend: backend), reference.matrix, relative: 1e-9, "\(name) \(weights) \(backend)")

@@ -13,7 +13,7 @@ struct WeightStorageTests {
         tinyExpected = try tinyExpectedLoad.get()
     }
 
-    @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
+    @Test(arguments: Backend.allCases, wideStorages)
     func logitsAndTokensMatchNumPy(backend: Backend, precision: WeightMatrix.Precision) throws {
         let model = try GPT(directory: tinyDirectory, weights: precision)
         var logits = Matrix.zeros(rows: 1, cols: 1)
@@ -24,7 +24,7 @@ struct WeightStorageTests {
         #expect(g.newTokens == tinyExpected.greedy)
     }
 
-    @Test(arguments: WeightMatrix.Precision.allCases)
+    @Test(arguments: wideStorages)
     func storageAndSize(precision: WeightMatrix.Precision) throws {
         let model = try GPT(directory: tinyDirectory, weights: precision)
         let converted = tiny.storingWeights(precision)
@@ -41,7 +41,7 @@ struct WeightStorageTests {
 
     /// Every linear layer keeps its Float weights transposed for decoding, however
     /// they got there (loading, a change of storage or of dtype); the embeddings do not.
-    @Test(arguments: WeightMatrix.Precision.allCases)
+    @Test(arguments: wideStorages)
     func linearWeightsKeepFloatsTransposed(precision: WeightMatrix.Precision) throws {
         let loaded = try GPT(directory: tinyDirectory, weights: precision)
         for model in [loaded, tiny.storingWeights(precision), loaded.converted(to: .float32)] {
@@ -53,7 +53,7 @@ struct WeightStorageTests {
 
     /// Every Float copy starts a cache line, whichever way it was made (loading,
     /// a change of storage or of dtype), so a GEMV's 32-byte loads never straddle two.
-    @Test(arguments: WeightMatrix.Precision.allCases)
+    @Test(arguments: wideStorages)
     func floatWeightsAreCacheLineAligned(precision: WeightMatrix.Precision) throws {
         let loaded = try GPT(directory: tinyDirectory, weights: precision)
         for model in [loaded, tiny.storingWeights(precision), loaded.converted(to: .float32)] {
@@ -62,6 +62,8 @@ struct WeightStorageTests {
                 switch matrix.storage {
                 case .double: return nil
                 case let .float(floats), let .both(_, floats): return floats.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+                case let .bfloat16(values): return values.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+                case let .int8(values, _): return values.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
                 }
             }
             #expect(addresses.count == (model.dtype == .float32 || precision != .float64 ? 10 : 0))
@@ -98,7 +100,7 @@ struct WeightStorageTests {
     }
 
     /// Past 64 positions, decoding runs the heads side by side: still equal to a recompute.
-    @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
+    @Test(arguments: Backend.allCases, wideStorages)
     func longDecodeEqualsRecompute(backend: Backend, precision: WeightMatrix.Precision) throws {
         let gpt = try GPT.random(config: GPTConfig(nCtx: 96, nVocab: 50, nEmbd: 32, nHead: 4, nLayer: 2), seed: 5)
         let model = gpt.storingWeights(precision)

@@ -30,7 +30,8 @@ extension WeightMatrix {
     /// `floats` (in the stored layout, lines of `length`) quantized per block of
     /// ``blockSize`` along each line: the scale is the block's largest magnitude
     /// over 127, and each element its nearest multiple of the scale (so no
-    /// element moves by more than half a scale; an all-zero block has scale 0).
+    /// element moves by more than half a scale; an all-zero block has scale 0,
+    /// and a block holding a NaN or an infinity has that as its scale).
     static func int8Buffers(_ floats: UnsafeBufferPointer<Float>, length: Int) -> (WeightBuffer<Int8>, WeightBuffer<Float>) {
         let lines = length == 0 ? 0 : floats.count / length, perLine = (length + blockSize - 1) / blockSize
         var scales: WeightBuffer<Float>!
@@ -41,7 +42,8 @@ extension WeightMatrix {
                         for b in 0..<perLine {
                             let start = line * length + b * blockSize, end = min(start + blockSize, (line + 1) * length)
                             let amax = floats[start..<end].reduce(Float(0)) { max($0, abs($1)) }
-                            let scale = amax / 127
+                            // A NaN or infinity becomes the block's scale, for `nonFinite` to report.
+                            let scale = floats[start..<end].first { !$0.isFinite } ?? amax / 127
                             s[line * perLine + b] = scale
                             for i in start..<end {
                                 q[i] = scale == 0 || !scale.isFinite ? 0 : Int8((floats[i] / scale).rounded())
