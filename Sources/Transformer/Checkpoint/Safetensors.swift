@@ -279,18 +279,21 @@ package struct SafetensorsFile {
     }
 
     /// Writes tensors to `url` in the safetensors format as `dtype` (F64, F32, F16
-    /// or BF16; narrower types round to nearest even). Each entry is a name, a
-    /// shape and row-major values; the header is padded with spaces to a multiple of 8 bytes.
+    /// or BF16; narrower types round to nearest even), or as `dtypes` gives for
+    /// a tensor's name. Each entry is a name, a shape and row-major values; the
+    /// header is padded with spaces to a multiple of 8 bytes.
     ///
     /// - Throws: ``CheckpointError`` for a `dtype` that is not floating-point.
     package static func write(_ tensors: [(name: String, shape: [Int], values: [Double])],
-                              dtype: SafetensorsDType = .float64, metadata: [String: String] = [:], to url: URL) throws {
-        guard dtype.isFloatingPoint else {
-            throw CheckpointError(file: url.path, "cannot write \(dtype.rawValue): only F64, F32, F16 and BF16 are written")
+                              dtype: SafetensorsDType = .float64, dtypes: [String: SafetensorsDType] = [:],
+                              metadata: [String: String] = [:], to url: URL) throws {
+        if let bad = ([dtype] + dtypes.values).first(where: { !$0.isFloatingPoint }) {
+            throw CheckpointError(file: url.path, "cannot write \(bad.rawValue): only F64, F32, F16 and BF16 are written")
         }
         var entries: [String] = []
         var offset = 0
         for t in tensors {
+            let dtype = dtypes[t.name] ?? dtype
             precondition(t.shape.reduce(1, *) == t.values.count, "SafetensorsFile.write: \(t.name) has \(t.values.count) values for shape \(t.shape)")
             let bytes = t.values.count * dtype.size
             let name = String(decoding: try JSONSerialization.data(withJSONObject: t.name, options: .fragmentsAllowed), as: UTF8.self)
@@ -307,7 +310,7 @@ package struct SafetensorsFile {
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
         for t in tensors {                                                    // each value's little-endian bytes
-            switch dtype {
+            switch dtypes[t.name] ?? dtype {
             case .float64: t.values.map(\.bitPattern.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
             case .float16: t.values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
             case .bfloat16: t.values.map { BFloat16.bits($0).littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
