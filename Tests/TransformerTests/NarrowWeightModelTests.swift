@@ -51,20 +51,21 @@ struct NarrowWeightModelTests {
     }
 
     /// A random GPT-2 (weights N(0, 0.02) as GPT-2 initialises them, 4 layers of
-    /// width 256) with int8 weights gives logits within 1.5 % of the largest
-    /// float32 logit, bfloat16 within 1 %. Why these bounds: int8 moves each weight by at most
-    /// half a step, 1/254 of its block's largest magnitude, about 3.2 standard
-    /// deviations for 32 normal weights: a uniform error of RMS 0.4 % of a
-    /// typical weight; bfloat16 keeps 8 significant bits, a relative error of RMS
-    /// about 0.1 %. Independent errors over the sums of a product keep that
-    /// relative size; through the layers and the residual they add up to a few
-    /// times it. Measured: 0.5 % (int8) and 0.16 % (bfloat16).
+    /// width 256) with int8 weights gives logits within 3 % of the largest
+    /// float32 logit, with bfloat16 within 1 %. Why: an int8 weight moves by a
+    /// uniform error within half a step, the step being its block's largest
+    /// magnitude over 127 (about 2.1 σ for 32 normal weights): RMS 2.1 σ / (127 √12),
+    /// 0.48 % of a weight; a bfloat16 one by a relative error within 2⁻⁹, RMS 0.11 %.
+    /// Independent errors keep that relative size in each product's sums, and
+    /// the nine products a token passes through here (two per layer and the
+    /// head) add up to about √9 times it: 1.4 % and 0.34 %. The bounds are about
+    /// twice and three times that. Measured: 1.14 % (int8) and 0.43 % (bfloat16).
     @Test func randomGPT2LogitsStayClose() throws {
         let config = GPTConfig(nCtx: 64, nVocab: 500, nEmbd: 256, nHead: 4, nLayer: 4)
         let model = try GPT.random(config: config, seed: 11).converted(to: .float32)
         let tokens = (0..<48).map { ($0 * 37) % 500 }
         let reference = try model(tokens)
-        for (weights, bound) in [(WeightMatrix.Precision.int8, 0.015), (.bfloat16, 0.01)] {
+        for (weights, bound) in [(WeightMatrix.Precision.int8, 0.03), (.bfloat16, 0.01)] {
             let narrow = model.storingWeights(weights)
             let (absolute, _) = differences(try narrow(tokens), reference)
             let largest = reference.elements.map(abs).max()!
