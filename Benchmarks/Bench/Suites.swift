@@ -283,33 +283,37 @@ func opsSuite(_ ctx: Context) -> [Row] {
 
 /// GPT-2 124M's shapes, with every way of holding the weights, then SmolLM2-135M's
 /// (the Llama family: grouped-query attention, a gated MLP, rotary positions) in the
-/// default storage and in Float; at `--scale tiny`, two-layer models of each family.
+/// default storage and in Float with each Float storage; at `--scale tiny`,
+/// two-layer models of each family.
 func modelSuite(_ ctx: Context) throws -> [Row] {
     let tiny = ctx.scale == .tiny
     let gpt2 = tiny ? GPTConfig(nCtx: 64, nVocab: 97, nEmbd: 48, nHead: 4, nLayer: 2) : GPTConfig.gpt2
     let smol = tiny ? GPTConfig(llama: 64, nVocab: 97, nEmbd: 48, nHead: 6, nKVHead: 2, nLayer: 2, nInner: 128, tieWordEmbeddings: true) : GPTConfig.smolLM2
-    return try modelRows(ctx, config: gpt2, shape: tiny ? "tiny GPT-2 (2 layers, width 48)" : "GPT-2 124M", precisions: WeightMatrix.Precision.allCases)
+    return try modelRows(ctx, config: gpt2, shape: tiny ? "tiny GPT-2 (2 layers, width 48)" : "GPT-2 124M", precisions: WeightMatrix.Precision.allCases.filter { !$0.isNarrow })
         + modelRows(ctx, config: smol, shape: tiny ? "tiny Llama (2 layers, width 48)" : "SmolLM2-135M", precisions: [.both])
 }
 
 /// Prefill and decode rows of a random model of `config`'s shape, computed in
-/// Double with the weights held in each of `precisions`, and computed in Float.
+/// Double with the weights held in each of `precisions`, and computed in Float
+/// with `Float`, bfloat16 and int8 weights.
 func modelRows(_ ctx: Context, config: GPTConfig, shape: String, precisions: [WeightMatrix.Precision]) throws -> [Row] {
     var rows: [Row] = []
     progress("model: building \(shape) shapes with random (Float-valued) weights")
     let gpt = try GPT.random(config: config, seed: 1)
     // The same weights computed in Double, held three ways (8 bytes each, 4 as they are Float
     // values, or both), and computed in Float.
-    let models = precisions.map { gpt.storingWeights($0) } + [gpt.converted(to: .float32)]
-    let names = precisions.map { "f64-\($0.rawValue)" } + ["f32"]
+    let float32 = gpt.converted(to: .float32), narrow: [WeightMatrix.Precision] = [.bfloat16, .int8]
+    let models = precisions.map { gpt.storingWeights($0) } + [float32] + narrow.map { float32.storingWeights($0) }
+    let names = precisions.map { "f64-\($0.rawValue)" } + ["f32"] + narrow.map { "f32-\($0.argument)" }
     let caches = try models.map { try KVCache(config: config, dtype: $0.dtype) }
-    // Decode streams every weight matrix once per token (wpe: one row): that many bytes at the
-    // memory's read bandwidth is the bound a decode step can approach. The read is timed
-    // in turn with the decode runs, so that a slow spell of the machine moves both alike.
+    // Decode streams every weight matrix once per token (wpe: one row) as it is stored (of
+    // `both`, the Float copy; int8 with its scales): that many bytes at the memory's read
+    // bandwidth is the bound a decode step can approach. The read is timed in turn with
+    // the decode runs, so that a slow spell of the machine moves both alike.
     let read = StreamingRead(ctx)
     func decodeBytes(_ model: GPT) -> Double {
         Double(model.parameters.filter { $0.shape.count == 2 && $0.name != "wpe.weight" }
-            .reduce(0) { $0 + $1.shape[0] * $1.shape[1] * ($1.storage == .float64 ? 8 : 4) })
+            .reduce(0) { $0 + ($1.storage == .both ? $1.count * 4 : $1.byteCount) })
     }
     let lengths = ctx.scale == .tiny ? [1, 16] : (ctx.scale == .quick ? [1, 64, 256] : [1, 16, 64, 256])
     let decodeSteps = ctx.scale == .full ? 32 : 8
@@ -321,11 +325,13 @@ func modelRows(_ ctx: Context, config: GPTConfig, shape: String, precisions: [We
     func note(_ model: GPT) -> String {
         String(format: "weights %.2f GB as stored", Double(model.byteCount) / 1e9)
     }
-    /// For the f32 rows: how many times faster than f64-both (the default) on the same backend, same run.
+    /// How many times faster than the row it is measured against, on the same backend, same
+    /// run: f32 against f64-both (the default), f32-bf16 and f32-int8 against f32.
     func ratio(_ v: (Backend, Int), _ rates: [Double]) -> [String] {
-        guard names[v.1] == "f32", let base = variants.firstIndex(where: { $0.0 == v.0 && names[$0.1] == "f64-both" }),
+        let against = names[v.1] == "f32" ? "f64-both" : (names[v.1].hasPrefix("f32-") ? "f32" : "")
+        guard let base = variants.firstIndex(where: { $0.0 == v.0 && names[$0.1] == against }),
               let me = variants.firstIndex(where: { $0 == v }) else { return [] }
-        return [String(format: "%.2f× f64-both", rates[me] / rates[base])]
+        return [String(format: "%.2f× \(against)", rates[me] / rates[base])]
     }
     for t in ctx.threadCounts {
         try? LinearAlgebra.setThreadCount(t)   // in range: main checked --threads

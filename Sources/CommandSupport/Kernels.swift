@@ -15,3 +15,9 @@ package func rerunWithSuggestedKernels() {
     unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the kernels we have
     unsetenv(OpenBLASKernels.ownChoiceVariable)
 }
+
+extension WeightMatrix.Precision {
+    /// The spelling the executables' `--weights` and their output use: `bf16`
+    /// for ``WeightMatrix/Precision/bfloat16``, the raw value otherwise.
+    package var argument: String { self == .bfloat16 ? "bf16" : rawValue }
+}

@@ -119,9 +119,6 @@ extension WeightMatrix.Precision: ExpressibleByArgument {
         self.init(rawValue: argument == "bf16" ? "bfloat16" : argument)
     }
 
-    /// The spelling `--weights` documents.
-    var argument: String { self == .bfloat16 ? "bf16" : rawValue }
-
     public static var allValueStrings: [String] { allCases.map(\.argument) }
 }
 extension DType: ExpressibleByArgument {}

@@ -29,7 +29,7 @@ struct InspectCommand: ParsableCommand {
         the page draws every layer × head × token², which a browser handles well up to a few hundred.
         """)
     var maxTokens: Int = 64
-    @OptionGroup var precision: DTypeOption
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var options: RunOptions
 
     static let tokenLimit = 256
@@ -75,7 +75,7 @@ struct InspectCommand: ParsableCommand {
             let tokenizer = CharacterTokenizer.handmade
             let ids = try tokenizer.encode(handmade)
             if ids.isEmpty { throw InputError.empty }
-            return (GPT.handmade.converted(to: precision.dtype), tokenizer, "the hand-set \"aab\" model", ids)
+            return (precision.convert(GPT.handmade), tokenizer, "the hand-set \"aab\" model", ids)
         }
         let path = model!
         let text = try input.text()
@@ -86,7 +86,7 @@ struct InspectCommand: ParsableCommand {
             tokenizer = nil
         }
         let ids = try input.ids(text: text) { tokenizer! }
-        let gpt = try GPT(directory: URL(fileURLWithPath: path), weights: .float64, dtype: precision.dtype)
+        let gpt = try precision.load(path)
         try checkTokenizer(tokenizer, fits: gpt.config, in: path)
         return (gpt, tokenizer, URL(fileURLWithPath: path).lastPathComponent, ids)
     }

@@ -18,42 +18,54 @@ struct ModelOptions: ParsableArguments {
         """)
     var model: String
 
-    @Option(help: """
-        How weight matrices are kept in memory. With --dtype float64: both (default: Double for the prompt's \
-        matrix products, plus a Float copy for decoding's matrix-vector products wherever that is lossless, as \
-        for every F32/F16/BF16 checkpoint; embeddings as Float only), float32 (Float alone where lossless: least \
-        memory, slower prompts) or float64 (Double alone); the arithmetic is Double either way. \
-        With --dtype float32: float32 (default), bf16 (bfloat16, 2 bytes per weight: exact for BF16 checkpoints, \
-        others rounded) or int8 (8-bit with a scale per block of 32, llama.cpp's Q8_0: about 1.1 bytes per weight, \
-        decoding about 3 times as fast as float32); GPT-2's position embeddings, norms and biases stay wider.
-        """)
-    var weights: WeightMatrix.Precision?
-
-    @OptionGroup var precision: DTypeOption
-
-    func validate() throws {
-        guard let weights else { return }
-        if precision.dtype == .float32, !weights.isNarrow, weights != .float32 {
-            throw ValidationError("--weights \(weights.rawValue) keeps Double weights, which --dtype float32 does not use: drop --weights, or use float32, bf16 or int8")
-        }
-        if precision.dtype == .float64, weights.isNarrow {
-            throw ValidationError("--weights \(weights.argument) is for a model computing in float32: add --dtype float32")
-        }
-    }
+    @OptionGroup var precision: PrecisionOptions
 
     func load() throws -> (GPT, seconds: Double) {
-        try timed { try GPT(directory: URL(fileURLWithPath: model), weights: weights ?? .both, dtype: precision.dtype) }
+        try timed { try precision.load(model) }
     }
 }
 
-/// `--dtype float32|float64`: what a model computes in.
-struct DTypeOption: ParsableArguments {
+/// `--dtype float32|float64` and `--weights …`: what a model computes in and how it keeps its weights.
+struct PrecisionOptions: ParsableArguments {
     @Option(help: """
         What the model computes in: float64 (default; Double weights, activations and KV cache, agreeing \
         with a float64 reference to 1e-9) or float32 (Float throughout: about half the memory and faster \
         prompts and decoding; logits agree with a float64 reference to 1e-4 of the largest).
         """)
     var dtype: DType = .float64
+
+    @Option(help: """
+        How weight matrices are kept in memory. With --dtype float64: both (default: Double for the prompt's \
+        matrix products, plus a Float copy for decoding's matrix-vector products wherever that is lossless, as \
+        for every F32/F16/BF16 checkpoint; embeddings as Float only), float32 (Float alone where lossless: least \
+        memory, slower prompts) or float64 (Double alone); the arithmetic is Double either way. \
+        With --dtype float32: float32 (default), bf16 (bfloat16, 2 bytes per weight: exact for BF16 checkpoints, \
+        others rounded) or int8 (8-bit with a Float scale per block of 32, as llama.cpp's Q8_0: 1.125 bytes \
+        per weight, decoding about three times as fast as float32); GPT-2's position embeddings, norms and \
+        biases stay wider.
+        """)
+    var weights: WeightMatrix.Precision?
+
+    func validate() throws {
+        guard let weights else { return }
+        if dtype == .float32, !weights.isNarrow, weights != .float32 {
+            throw ValidationError("--weights \(weights.rawValue) keeps Double weights, which --dtype float32 does not use: drop --weights, or use float32, bf16 or int8")
+        }
+        if dtype == .float64, weights.isNarrow {
+            throw ValidationError("--weights \(weights.argument) is for a model computing in float32: add --dtype float32")
+        }
+    }
+
+    /// The model in `directory`, in this precision.
+    func load(_ directory: String) throws -> GPT {
+        try GPT(directory: URL(fileURLWithPath: directory), weights: weights ?? .both, dtype: dtype)
+    }
+
+    /// `model` (already in memory) in this precision.
+    func convert(_ model: GPT) -> GPT {
+        let converted = model.converted(to: dtype)
+        return weights.map { converted.storingWeights($0) } ?? converted
+    }
 }
 
 /// Where a command's tokens come from: `--tokens` ids or `--prompt` text.
@@ -130,10 +142,20 @@ func parseTokens(_ text: String) throws -> [Int] {
     }
 }
 
-/// The count of weight matrices and of those with a `Float` copy.
-func matrixCounts(_ gpt: GPT) -> (float: Int, all: Int) {
-    let matrices = gpt.parameters.filter { $0.shape.count == 2 }
-    return (matrices.filter { $0.storage != .float64 }.count, matrices.count)
+/// The weight matrices by storage (in `WeightMatrix.Precision`'s order): how
+/// many and their bytes; and the vectors' (norms', biases') bytes.
+func storageTally(_ gpt: GPT) -> (matrices: [(storage: WeightMatrix.Precision, count: Int, bytes: Int)], vectorBytes: Int) {
+    let parameters = gpt.parameters, matrices = parameters.filter { $0.shape.count == 2 }
+    let tally = WeightMatrix.Precision.allCases.compactMap { storage -> (WeightMatrix.Precision, Int, Int)? in
+        let held = matrices.filter { $0.storage == storage }
+        return held.isEmpty ? nil : (storage, held.count, held.reduce(0) { $0 + $1.byteCount })
+    }
+    return (tally, parameters.filter { $0.shape.count == 1 }.reduce(0) { $0 + $1.byteCount })
+}
+
+/// The matrices' storages in a few words: `8 both, 2 float32`.
+func storageCounts(_ gpt: GPT) -> String {
+    storageTally(gpt).matrices.map { "\($0.count) \($0.storage.argument)" }.joined(separator: ", ")
 }
 
 struct InfoCommand: ParsableCommand {
@@ -146,7 +168,8 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         options.apply()
         let (gpt, seconds) = try model.load()
-        let c = gpt.config, params = gpt.parameterCount, counts = matrixCounts(gpt)
+        let c = gpt.config, params = gpt.parameterCount, tally = storageTally(gpt)
+        let floatMatrices = tally.matrices.filter { $0.storage == .float32 || $0.storage == .both }.reduce(0) { $0 + $1.count }
         let directory = URL(fileURLWithPath: model.model)
         let fileBytes = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".safetensors") }
             .reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent($1).path)[.size] as? Int) ?? 0) }
@@ -159,8 +182,10 @@ struct InfoCommand: ParsableCommand {
                 ("tied_head", .bool(c.tiedHead)),
                 ("parameters", .int(params)), ("weight_bytes", .int(params * 8)), ("file_bytes", .int(fileBytes)),
                 ("dtype", .string(gpt.dtype.rawValue)),
-                ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(counts.float)),
-                ("matrices", .int(counts.all)),
+                ("stored_bytes", .int(gpt.byteCount)), ("float32_matrices", .int(floatMatrices)),
+                ("matrices", .int(tally.matrices.reduce(0) { $0 + $1.count })),
+                ("storage", .object(tally.matrices.map { ($0.storage.argument, .object([("matrices", .int($0.count)), ("bytes", .int($0.bytes))])) }
+                    + [("vectors", .object([("bytes", .int(tally.vectorBytes))]))])),
                 ("load_seconds", .number(seconds)),
                 ("backend", .string(options.backend.rawValue)), ("threads", .int(LinearAlgebra.threadCount)),
                 ("openblas_kernels", .string(OpenBLASKernels.name)),
@@ -179,7 +204,7 @@ struct InfoCommand: ParsableCommand {
             parameters  \(params) (\(String(format: "%.1f", Double(params) / 1e6)) M)
             dtype       \(gpt.dtype.rawValue)
             weights     \(params * 8) bytes as Double (\(String(format: "%.2f", Double(params * 8) / 1e9)) GB); file \(fileBytes) bytes
-            stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(counts.float) of \(counts.all) matrices with a Float32 copy
+            stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(tally.matrices.map { "\($0.count) \($0.storage.argument) matri\($0.count == 1 ? "x" : "ces") \($0.bytes) bytes" }.joined(separator: ", ")); vectors \(tally.vectorBytes) bytes
             loaded in   \(String(format: "%.2f", seconds)) s
             backend     \(options.backend.rawValue), \(LinearAlgebra.threadCount) threads; OpenBLAS kernels \(OpenBLASKernels.summary)
             """)
@@ -312,12 +337,12 @@ struct GenerateCommand: ParsableCommand {
         if prompt.count > gpt.config.nCtx || result.windowRecomputations > 0 {
             Console.note("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch")
         }
-        let decoded = max(result.newTokens.count - 1, 0), counts = matrixCounts(gpt), seen = min(prompt.count, gpt.config.nCtx)
-        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, dtype %@, weights %@ (%d of %d matrices with Float32)",
+        let decoded = max(result.newTokens.count - 1, 0), seen = min(prompt.count, gpt.config.nCtx)
+        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, dtype %@, weights %@ (matrices: %@)",
                            loadSeconds, seen, result.prefillSeconds, Double(seen) / max(result.prefillSeconds, 1e-9),
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
                            options.backend.rawValue, LinearAlgebra.threadCount, gpt.dtype.rawValue,
-                           gpt.dtype == .float32 ? "float32" : (model.weights ?? .both).rawValue, counts.float, counts.all)
+                           (model.precision.weights ?? (gpt.dtype == .float32 ? .float32 : .both)).argument, storageCounts(gpt))
         var kernels = ""
         if options.backend == .blas {
             let unused = OpenBLASKernels.unusedAVX512Hint == nil ? "" : " (OPENBLAS_CORETYPE leaves AVX-512 unused: see gpt info)"

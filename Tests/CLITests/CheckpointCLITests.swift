@@ -33,9 +33,31 @@ struct CheckpointCLITests {
         #expect(doubleObject["float32_matrices"] as? Int == 0)
         let text = try runGPT(["info", "--model", tinyModel])
         #expect(text.out.contains("parameters  \(expected.parameter_count)"))
-        #expect(text.out.contains("10 of 10 matrices with a Float32 copy"))
+        #expect(text.out.contains(": 2 float32 matrices \(4 * embeddings) bytes, 8 both matrices \(12 * blockWeights) bytes; vectors \(8 * small) bytes"))
         #expect(text.out.contains("; OpenBLAS kernels "))
         expectFailure(try runGPT(["info", "--model", tinyModel, "--weights", "half"]), code: 64, "--weights")
+    }
+
+    /// `--weights int8|bf16` with `--dtype float32`: sizes per storage, and
+    /// usage errors for a combination a model cannot take.
+    @Test func narrowWeights() throws {
+        let blockWeights = 2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64), tokens = 97 * 64
+        for (weights, bytes) in [("int8", (blockWeights + tokens) * 9 / 8), ("bf16", (blockWeights + tokens) * 2)] {
+            let r = try runGPT(["info", "--model", tinyModel, "--json", "--dtype", "float32", "--weights", weights])
+            #expect(r.status == 0, "stderr: \(r.err)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+            let storage = try #require(object["storage"] as? [String: [String: Int]])
+            #expect(storage[weights] == ["matrices": 9, "bytes": bytes] && storage["float32"] == ["matrices": 1, "bytes": 32 * 64 * 4])
+            let generate = try runGPT(["generate", "--model", tinyModel, "--tokens", promptArgument, "--max-new-tokens", "4",
+                                       "--dtype", "float32", "--weights", weights])
+            #expect(generate.status == 0 && generate.err.contains("weights \(weights) (matrices: 1 float32, 9 \(weights))"), "stderr: \(generate.err)")
+            expectFailure(try runGPT(["generate", "--model", tinyModel, "--tokens", "1", "--weights", weights]), code: 64,
+                          "--weights \(weights) is for a model computing in float32: add --dtype float32")
+            let inspect = try runGPT(["inspect", "--model", tinyModel, "--tokens", "1,2,3", "--dtype", "float32", "--weights", weights])
+            #expect(inspect.status == 0 && inspect.out.contains("layer 1:"), "stderr: \(inspect.err)")
+        }
+        expectFailure(try runGPT(["info", "--model", tinyModel, "--dtype", "float32", "--weights", "both"]), code: 64,
+                      "--weights both keeps Double weights, which --dtype float32 does not use")
     }
 
     /// Where OpenBLAS does not know the CPU and picks kernels without AVX, gpt
@@ -108,7 +130,7 @@ struct CheckpointCLITests {
         #expect(text.status == 0, "stderr: \(text.err)")
         #expect(text.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } == expected.greedy)
         #expect(text.err.contains("prefill") && text.err.contains("decode") && text.err.contains("tokens/s"))
-        #expect(text.err.contains("weights \(weights) (\(weights == "float64" ? 0 : 10) of 10 matrices with Float32)"), "stderr: \(text.err)")
+        #expect(text.err.contains("weights \(weights) (matrices: \(["both": "2 float32, 8 both", "float32": "10 float32", "float64": "10 float64"][weights]!))"), "stderr: \(text.err)")
         let json = try runGPT(args + ["--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
         #expect(object["new_tokens"] as? [Int] == expected.greedy)
