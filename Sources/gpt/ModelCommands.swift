@@ -142,6 +142,13 @@ func parseTokens(_ text: String) throws -> [Int] {
     }
 }
 
+/// The most memory this process has held resident so far, in bytes (`getrusage`'s `ru_maxrss`).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024                                                      // Linux reports kilobytes
+}
+
 /// The weight matrices by storage (in `WeightMatrix.Precision`'s order): how
 /// many and their bytes; and the vectors' (norms', biases') bytes.
 func storageTally(_ gpt: GPT) -> (matrices: [(storage: WeightMatrix.Precision, count: Int, bytes: Int)], vectorBytes: Int) {
@@ -319,6 +326,8 @@ struct GenerateCommand: ParsableCommand {
             }
         }
         let completionTokens = Array(result.newTokens.prefix { !stop.contains($0) })
+        let c = gpt.config, positions = min(prompt.count + maxNewTokens, c.nCtx)
+        let cacheBytes = 2 * c.nLayer * positions * c.keyValueHeads * c.headSize * gpt.dtype.size
         if json {
             var fields: [(String, JSON)] = [("tokens", .ints(result.tokens)), ("new_tokens", .ints(result.newTokens))]
             if let text, let tokenizer {
@@ -326,7 +335,8 @@ struct GenerateCommand: ParsableCommand {
                 fields += [("text", .string(text + completion)), ("completion", .string(completion))]
             }
             fields += [("load_seconds", .number(loadSeconds)), ("prefill_seconds", .number(result.prefillSeconds)),
-                       ("decode_seconds", .number(result.decodeSeconds))]
+                       ("decode_seconds", .number(result.decodeSeconds)),
+                       ("weights_bytes", .int(gpt.byteCount)), ("kv_cache_bytes", .int(cacheBytes)), ("peak_rss_bytes", .int(peakResidentBytes()))]
             try Console.print(JSON.object(fields).text)
         } else {
             try Console.print(stream?.finish() ?? "")
@@ -338,11 +348,12 @@ struct GenerateCommand: ParsableCommand {
             Console.note("gpt: note: the text outgrew the model's context of \(gpt.config.nCtx) tokens: the model saw only the last \(gpt.config.nCtx), and \(result.windowRecomputations) steps re-ran them from scratch")
         }
         let decoded = max(result.newTokens.count - 1, 0), seen = min(prompt.count, gpt.config.nCtx)
-        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, dtype %@, weights %@ (matrices: %@)",
+        let stats = String(format: "load %.2f s · prefill %d tokens in %.3f s (%.1f tokens/s) · decode %d tokens in %.3f s (%.1f tokens/s) · backend %@, %d threads, dtype %@, weights %@ (matrices: %@) · peak RSS %.0f MB",
                            loadSeconds, seen, result.prefillSeconds, Double(seen) / max(result.prefillSeconds, 1e-9),
                            decoded, result.decodeSeconds, Double(decoded) / max(result.decodeSeconds, 1e-9),
                            options.backend.rawValue, LinearAlgebra.threadCount, gpt.dtype.rawValue,
-                           (model.precision.weights ?? (gpt.dtype == .float32 ? .float32 : .both)).argument, storageCounts(gpt))
+                           (model.precision.weights ?? (gpt.dtype == .float32 ? .float32 : .both)).argument, storageCounts(gpt),
+                           Double(peakResidentBytes()) / 1e6)
         var kernels = ""
         if options.backend == .blas {
             let unused = OpenBLASKernels.unusedAVX512Hint == nil ? "" : " (OPENBLAS_CORETYPE leaves AVX-512 unused: see gpt info)"

@@ -60,6 +60,25 @@ struct CheckpointCLITests {
                       "--weights both keeps Double weights, which --dtype float32 does not use")
     }
 
+    /// Generating with int8 weights on GPT-2 124M's shapes holds at most
+    /// 1.15 × (int8 weights + scales + KV cache) + 50 MB resident at its peak: the
+    /// loader narrows each tensor a chunk of lines at a time, never holding the
+    /// model (0.5 GB) or a whole tensor (the embeddings: 154 MB) as Floats.
+    @Test func int8PeakMemory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftattention-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let made = try runGPT(["create-random", "--shape", "gpt2", "--output", dir.path, "--seed", "4"], timeout: 300)
+        #expect(made.status == 0, "stderr: \(made.err)")
+        let r = try runGPT(["generate", "--model", dir.path, "--tokens", "1,2,3", "--max-new-tokens", "16", "--dtype", "float32",
+                            "--weights", "int8", "--json"], timeout: 300)
+        #expect(r.status == 0, "stderr: \(r.err)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        let weights = try #require(object["weights_bytes"] as? Int), cache = try #require(object["kv_cache_bytes"] as? Int)
+        let peak = try #require(object["peak_rss_bytes"] as? Int)
+        #expect(weights > 140_000_000 && weights < 145_000_000, "int8 GPT-2 124M: \(weights) bytes")
+        #expect(Double(peak) <= 1.15 * Double(weights + cache) + 50e6, "peak RSS \(peak) bytes, weights \(weights), KV cache \(cache)")
+    }
+
     /// Where OpenBLAS does not know the CPU and picks kernels without AVX, gpt
     /// re-runs itself with better ones; a user's OPENBLAS_CORETYPE is kept.
     @Test func openBLASKernels() throws {

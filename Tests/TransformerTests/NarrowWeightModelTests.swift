@@ -92,6 +92,12 @@ struct NarrowWeightModelTests {
         }
         let llama = try GPT(directory: llamaDirectory("llama-gqa"), weights: weights, dtype: .float32)
         #expect(llama.lmHead?.precision == weights && llama.wte.precision == weights)
+        #expect(llama == (try GPT(directory: llamaDirectory("llama-gqa"), dtype: .float32)).storingWeights(weights))
+        // A BF16 checkpoint (in shards) held as bfloat16 keeps its values exactly.
+        let qwen = try GPT(directory: llamaDirectory("qwen2-bias"), weights: weights, dtype: .float32)
+        let qwenFloats = try GPT(directory: llamaDirectory("qwen2-bias"), dtype: .float32)
+        #expect(qwen == qwenFloats.storingWeights(weights))
+        #expect(weights != .bfloat16 || qwen.blocks[0].attn.qProj!.w.matrix == qwenFloats.blocks[0].attn.qProj!.w.matrix)
     }
 
     /// Decoding from the KV cache equals a full recompute, generation, sampling

@@ -1,13 +1,14 @@
 import CPrefetch
 import RealModule
 
-/// The matrix–vector products of weights narrower than `Float`, for a token
-/// decoded in `Float`: `y[i] = dot(line i, x) + beta · y[i]`, where a line is a
-/// stored row of bfloat16s or of int8s with one scale per block of 32. Each
-/// element is widened in registers as it is read (bfloat16: a shift; int8: a
-/// conversion, and one multiply by the scale per block), so the product streams
-/// only the narrow bytes. Lines are split across threads in contiguous runs, so
-/// results never depend on the thread count.
+/// The products of weights narrower than `Float` with a few rows of `Float`s
+/// (a token being decoded, or a short prompt): `y[r, i] = dot(line i, x[r]) +
+/// beta · y[r, i]`, where a line is a stored row of bfloat16s or of int8s with
+/// one scale per block of 32. Each element is widened in registers as it is
+/// read (bfloat16: a shift; int8: a conversion, and one multiply by the scale
+/// per block), so the product streams only the narrow bytes; with several
+/// rows, each widened element serves four rows of `x` at once. Lines are split
+/// across threads in contiguous runs, so results never depend on the thread count.
 enum NarrowGEMV {
     /// The lines' elements.
     enum Lines {
@@ -20,10 +21,16 @@ enum NarrowGEMV {
     /// Below this many elements, one thread does the whole product.
     static let parallelThreshold = 1 << 16
 
-    static func run(_ weights: Lines, lines: Int, length: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                    beta: Float, threads: Int) {
+    /// At most this many rows of `x` run here; more go to a widened GEMM
+    /// (`bench --filter model`, prefill rows of f32-int8 against f32).
+    static let maxRows = 16
+
+    /// `y[r, i] = dot(line i, x[r]) + beta · y[r, i]` for `rows` rows of `x`
+    /// (`[rows, length]`) and of `y` (`[rows, lines]`), both row-major.
+    static func run(_ weights: Lines, lines: Int, length: Int, x: UnsafePointer<Float>, rows: Int = 1,
+                    y: UnsafeMutablePointer<Float>, beta: Float, threads: Int) {
         let parts = lines * length < parallelThreshold ? 1 : max(1, min(threads, lines / 8))
-        var job = Job(weights: weights, lines: lines, length: length, x: x, y: y, beta: beta, parts: parts)
+        var job = Job(weights: weights, lines: lines, length: length, x: x, rows: rows, y: y, beta: beta, parts: parts)
         withUnsafeMutablePointer(to: &job) { parallelFor(parts, context: $0, Job.task) }   // nothing allocated
     }
 
@@ -31,25 +38,41 @@ enum NarrowGEMV {
     /// `t * lines / parts ..< (t + 1) * lines / parts`.
     struct Job {
         let weights: Lines, lines: Int, length: Int
-        let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, beta: Float, parts: Int
+        let x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>, beta: Float, parts: Int
 
         static let task: ParallelTask = { job, t in job!.assumingMemoryBound(to: Job.self).pointee.run(t) }
 
         func run(_ t: Int) {
             let range = t * lines / parts ..< (t + 1) * lines / parts
-            let xv = UnsafeRawPointer(x)
-            switch weights {
-            case let .bfloat16(w):
-                for i in range { finish(i, bfloat16Dot(UnsafeRawPointer(w + i &* length), xv, length)) }
-            case let .int8(q, s):
-                let perLine = (length + 31) / 32
-                for i in range { finish(i, int8Dot(UnsafeRawPointer(q + i &* length), s + i &* perLine, xv, length)) }
+            let xv = UnsafeRawPointer(x), perLine = (length + 31) / 32
+            if rows == 1 {
+                switch weights {
+                case let .bfloat16(w):
+                    for i in range { finish(0, i, bfloat16Dot(UnsafeRawPointer(w + i &* length), xv, length)) }
+                case let .int8(q, s):
+                    for i in range { finish(0, i, int8Dot(UnsafeRawPointer(q + i &* length), s + i &* perLine, xv, length)) }
+                }
+                return
+            }
+            for i in range {
+                for r0 in stride(from: 0, to: rows, by: 4) {                           // four rows of x per pass over the line
+                    let count = min(4, rows - r0)
+                    // Rows past the end repeat the last one; their sums are dropped.
+                    @inline(__always) func row(_ c: Int) -> UnsafeRawPointer { xv + min(r0 &+ c, rows &- 1) &* length &* 4 }
+                    let dots: SIMD4<Float>
+                    switch weights {
+                    case let .bfloat16(w): dots = bfloat16Dots(UnsafeRawPointer(w + i &* length), row(0), row(1), row(2), row(3), length)
+                    case let .int8(q, s): dots = int8Dots(UnsafeRawPointer(q + i &* length), s + i &* perLine, row(0), row(1), row(2), row(3), length)
+                    }
+                    for c in 0..<count { finish(r0 + c, i, dots[c]) }
+                }
             }
         }
 
         @inline(__always)
-        private func finish(_ i: Int, _ dot: Float) {
-            y[i] = beta == 0 ? dot : Relaxed.multiplyAdd(beta, y[i], dot)
+        private func finish(_ r: Int, _ i: Int, _ dot: Float) {
+            let out = y + (r &* lines &+ i)
+            out.pointee = beta == 0 ? dot : Relaxed.multiplyAdd(beta, out.pointee, dot)
         }
     }
 
@@ -132,5 +155,63 @@ enum NarrowGEMV {
             j &+= 1
         }
         return sum
+    }
+
+    /// The dot products of a line of `k` int8s (scales `s`) with four rows of `x`.
+    @inline(never)
+    static func int8Dots(_ q: UnsafeRawPointer, _ s: UnsafePointer<Float>, _ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer,
+                         _ x2: UnsafeRawPointer, _ x3: UnsafeRawPointer, _ k: Int) -> SIMD4<Float> {
+        let full = k / 32
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        var b = 0
+        while b < full {                                                               // a block: 32 weights, widened once
+            let j = b &* 32, scale = V(repeating: s[b])
+            let w0 = loadInt8(q, j), w1 = loadInt8(q, j &+ 8), w2 = loadInt8(q, j &+ 16), w3 = loadInt8(q, j &+ 24)
+            var h0 = w0 * loadX(x0, j), h1 = w0 * loadX(x1, j), h2 = w0 * loadX(x2, j), h3 = w0 * loadX(x3, j)
+            h0 = Float.multiplyAdd(w1, loadX(x0, j &+ 8), h0); h1 = Float.multiplyAdd(w1, loadX(x1, j &+ 8), h1)
+            h2 = Float.multiplyAdd(w1, loadX(x2, j &+ 8), h2); h3 = Float.multiplyAdd(w1, loadX(x3, j &+ 8), h3)
+            h0 = Float.multiplyAdd(w2, loadX(x0, j &+ 16), h0); h1 = Float.multiplyAdd(w2, loadX(x1, j &+ 16), h1)
+            h2 = Float.multiplyAdd(w2, loadX(x2, j &+ 16), h2); h3 = Float.multiplyAdd(w2, loadX(x3, j &+ 16), h3)
+            h0 = Float.multiplyAdd(w3, loadX(x0, j &+ 24), h0); h1 = Float.multiplyAdd(w3, loadX(x1, j &+ 24), h1)
+            h2 = Float.multiplyAdd(w3, loadX(x2, j &+ 24), h2); h3 = Float.multiplyAdd(w3, loadX(x3, j &+ 24), h3)
+            a0 = Float.multiplyAdd(h0, scale, a0); a1 = Float.multiplyAdd(h1, scale, a1)
+            a2 = Float.multiplyAdd(h2, scale, a2); a3 = Float.multiplyAdd(h3, scale, a3)
+            b &+= 1
+        }
+        var sums = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
+        if full &* 32 < k {                                                            // a short last block
+            var tail = SIMD4<Float>()
+            for j in full &* 32 ..< k {
+                let w = Float(q.load(fromByteOffset: j, as: Int8.self)), o = j &* 4
+                tail += w * SIMD4(x0.load(fromByteOffset: o, as: Float.self), x1.load(fromByteOffset: o, as: Float.self),
+                                  x2.load(fromByteOffset: o, as: Float.self), x3.load(fromByteOffset: o, as: Float.self))
+            }
+            sums += tail * s[full]
+        }
+        return sums
+    }
+
+    /// The dot products of a line of `k` bfloat16s with four rows of `x`.
+    @inline(never)
+    static func bfloat16Dots(_ w: UnsafeRawPointer, _ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer,
+                             _ x2: UnsafeRawPointer, _ x3: UnsafeRawPointer, _ k: Int) -> SIMD4<Float> {
+        let vectorEnd = k / 8 * 8
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        var j = 0
+        while j < vectorEnd {                                                          // 8 weights, widened once
+            let v = loadBFloat16(w, j)
+            a0 = Float.multiplyAdd(v, loadX(x0, j), a0); a1 = Float.multiplyAdd(v, loadX(x1, j), a1)
+            a2 = Float.multiplyAdd(v, loadX(x2, j), a2); a3 = Float.multiplyAdd(v, loadX(x3, j), a3)
+            j &+= 8
+        }
+        var sums = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
+        while j < k {
+            let o = j &* 4
+            sums += BFloat16.float(w.load(fromByteOffset: j &* 2, as: UInt16.self))
+                * SIMD4(x0.load(fromByteOffset: o, as: Float.self), x1.load(fromByteOffset: o, as: Float.self),
+                        x2.load(fromByteOffset: o, as: Float.self), x3.load(fromByteOffset: o, as: Float.self))
+            j &+= 1
+        }
+        return sums
     }
 }

@@ -17,43 +17,77 @@ extension WeightMatrix {
     /// Scales per line of an int8 matrix (the last block of a line may be short).
     var blocksPerLine: Int { (lineLength + WeightMatrix.blockSize - 1) / WeightMatrix.blockSize }
 
-    /// `floats` (in the stored layout, `lines` lines of `length`) rounded to
-    /// bfloat16, ties to even.
-    static func bfloat16Buffer(_ floats: UnsafeBufferPointer<Float>) -> WeightBuffer<UInt16> {
-        WeightBuffer(count: floats.count) { out in
-            parallelRanges(floats.count, minimum: 1 << 16) { r in
-                for i in r { out[i] = BFloat16.bits(floats[i]) }
+    /// A narrow matrix (`precision` `.bfloat16` or `.int8`) whose lines
+    /// (`floatsTransposed`: columns, else rows) `fill` writes as `Float`s, a
+    /// chunk of whole lines at a time (about 256 K elements), each narrowed
+    /// as it arrives: the matrix is never held as `Float`s whole. `fill(lines,
+    /// buffer)` writes lines `lines` into `buffer` (`lines.count × lineLength`).
+    package init(rows: Int, cols: Int, floatsTransposed: Bool, narrow precision: Precision,
+                 reading fill: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void) throws {
+        precondition(precision.isNarrow, "WeightMatrix: \(precision) is not a narrow precision")
+        let (lines, length) = floatsTransposed ? (cols, rows) : (rows, cols)
+        let perLine = (length + WeightMatrix.blockSize - 1) / WeightMatrix.blockSize
+        let chunk = max(1, min(lines, (1 << 18) / max(length, 1)))
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunk * length)
+        defer { buffer.deallocate() }
+        /// Calls `narrow(lines, floats)` on each chunk once `fill` has written it.
+        func chunks(_ narrow: (Range<Int>, UnsafePointer<Float>) -> Void) throws {
+            for first in stride(from: 0, to: lines, by: chunk) {
+                let range = first ..< min(first + chunk, lines)
+                try fill(range, UnsafeMutableBufferPointer(rebasing: buffer[0 ..< range.count * length]))
+                narrow(range, buffer.baseAddress!)
             }
         }
+        let storage: Storage
+        if precision == .bfloat16 {
+            storage = .bfloat16(try WeightBuffer(count: rows * cols) { out in
+                try chunks { range, floats in
+                    let base = range.lowerBound * length
+                    parallelRanges(range.count * length, minimum: 1 << 16) { r in
+                        for i in r { out[base + i] = BFloat16.bits(floats[i]) }
+                    }
+                }
+            })
+        } else {
+            var scales: WeightBuffer<Float>!
+            let quants = try WeightBuffer<Int8>(count: rows * cols) { q in
+                scales = try WeightBuffer(count: lines * perLine) { s in
+                    try chunks { range, floats in
+                        WeightMatrix.quantize(floats, lines: range.count, length: length,
+                                              into: q.baseAddress! + range.lowerBound * length, scales: s.baseAddress! + range.lowerBound * perLine)
+                    }
+                }
+            }
+            storage = .int8(quants, scales: scales)
+        }
+        self.init(rows: rows, cols: cols, storage: storage)
+        self.floatsTransposed = floatsTransposed
     }
 
-    /// `floats` (in the stored layout, lines of `length`) quantized per block of
-    /// ``blockSize`` along each line: the scale is the block's largest magnitude
-    /// over 127, and each element its nearest multiple of the scale (so no
-    /// element moves by more than half a scale; an all-zero block has scale 0,
-    /// and a block holding a NaN or an infinity has that as its scale).
-    static func int8Buffers(_ floats: UnsafeBufferPointer<Float>, length: Int) -> (WeightBuffer<Int8>, WeightBuffer<Float>) {
-        let lines = length == 0 ? 0 : floats.count / length, perLine = (length + blockSize - 1) / blockSize
-        var scales: WeightBuffer<Float>!
-        let quants = WeightBuffer<Int8>(count: floats.count) { q in
-            scales = WeightBuffer(count: lines * perLine) { s in
-                parallelRanges(lines, minimum: 16) { range in
-                    for line in range {
-                        for b in 0..<perLine {
-                            let start = line * length + b * blockSize, end = min(start + blockSize, (line + 1) * length)
-                            let amax = floats[start..<end].reduce(Float(0)) { max($0, abs($1)) }
-                            // A NaN or infinity becomes the block's scale, for `nonFinite` to report.
-                            let scale = floats[start..<end].first { !$0.isFinite } ?? amax / 127
-                            s[line * perLine + b] = scale
-                            for i in start..<end {
-                                q[i] = scale == 0 || !scale.isFinite ? 0 : Int8((floats[i] / scale).rounded())
-                            }
-                        }
+    /// Quantizes `lines` lines of `length` `Float`s per block of ``blockSize``
+    /// along each line into `q` and `scales` (`⌈length / 32⌉` per line): the scale
+    /// is the block's largest magnitude over 127, and each element its nearest
+    /// multiple of the scale (so no element moves by more than half a scale; an
+    /// all-zero block has scale 0, and a block holding a NaN or an infinity has
+    /// that as its scale).
+    static func quantize(_ floats: UnsafePointer<Float>, lines: Int, length: Int,
+                         into q: UnsafeMutablePointer<Int8>, scales s: UnsafeMutablePointer<Float>) {
+        let perLine = (length + blockSize - 1) / blockSize
+        parallelRanges(lines, minimum: 16) { range in
+            for line in range {
+                for b in 0..<perLine {
+                    let start = line * length + b * blockSize, end = min(start + blockSize, (line + 1) * length)
+                    let block = UnsafeBufferPointer(start: floats + start, count: end - start)
+                    let amax = block.reduce(Float(0)) { max($0, abs($1)) }
+                    // A NaN or infinity becomes the block's scale, for `nonFinite` to report.
+                    let scale = block.first { !$0.isFinite } ?? amax / 127
+                    s[line * perLine + b] = scale
+                    for i in start..<end {
+                        q[i] = scale == 0 || !scale.isFinite ? 0 : Int8((floats[i] / scale).rounded())
                     }
                 }
             }
         }
-        return (quants, scales)
     }
 
     /// Writes elements `from..<from + count` of stored line `line`, widened to
@@ -110,34 +144,32 @@ extension WeightMatrix {
     /// The same elements in a narrow storage, kept in this layout.
     func narrowed(to precision: Precision) -> WeightMatrix {
         let floats = layoutFloats(), length = lineLength
-        let storage: Storage = floats.withUnsafeBufferPointer { f in
-            if precision == .bfloat16 { return .bfloat16(WeightMatrix.bfloat16Buffer(f)) }
-            let (quants, scales) = WeightMatrix.int8Buffers(f, length: length)
-            return .int8(quants, scales: scales)
+        return floats.withUnsafeBufferPointer { f in
+            try! WeightMatrix(rows: rows, cols: cols, floatsTransposed: floatsTransposed, narrow: precision) { lines, out in
+                _ = out.initialize(from: UnsafeBufferPointer(rebasing: f[lines.lowerBound * length ..< lines.upperBound * length]))
+            }
         }
-        var narrow = WeightMatrix(rows: rows, cols: cols, storage: storage)
-        narrow.floatsTransposed = floatsTransposed
-        return narrow
     }
 
-    /// A product with narrow weights: one row whose outputs are dot products
-    /// with the stored lines runs ``NarrowGEMV``; anything else widens panels
-    /// of the weights into `S` for the backend's GEMM.
+    /// A product with narrow weights: up to ``NarrowGEMV/maxRows`` rows of
+    /// `Float`s whose outputs are dot products with the stored lines run
+    /// ``NarrowGEMV``; anything else widens panels of the weights into `S` for
+    /// the backend's GEMM.
     func multiplyNarrow<S: MatrixScalar>(_ x: UnsafePointer<S>, rows m: Int, transposed: Bool,
                                          into y: UnsafeMutablePointer<S>, beta: S, backend: Backend) {
         let threads = KernelThreads.current
-        if m == 1 && S.self == Float.self && transposed != floatsTransposed {
+        if m <= NarrowGEMV.maxRows && S.self == Float.self && transposed != floatsTransposed {
             let (xf, yf): (UnsafePointer<Float>, UnsafeMutablePointer<Float>) = (Kernels.raw(x), Kernels.rawMutable(y))
             switch storage {
             case let .bfloat16(values):
                 values.withUnsafeBufferPointer { v in
-                    NarrowGEMV.run(.bfloat16(v.baseAddress!), lines: lineCount, length: lineLength, x: xf, y: yf, beta: Float(beta), threads: threads)
+                    NarrowGEMV.run(.bfloat16(v.baseAddress!), lines: lineCount, length: lineLength, x: xf, rows: m, y: yf, beta: Float(beta), threads: threads)
                 }
             case let .int8(quants, scales):
                 quants.withUnsafeBufferPointer { q in
                     scales.withUnsafeBufferPointer { s in
                         NarrowGEMV.run(.int8(q.baseAddress!, s.baseAddress!), lines: lineCount, length: lineLength,
-                                       x: xf, y: yf, beta: Float(beta), threads: threads)
+                                       x: xf, rows: m, y: yf, beta: Float(beta), threads: threads)
                     }
                 }
             default: preconditionFailure("WeightMatrix: multiplyNarrow takes narrow storages")

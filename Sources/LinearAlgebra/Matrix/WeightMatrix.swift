@@ -405,8 +405,7 @@ public struct WeightMatrix: Sendable, Equatable {
                                       _ y: UnsafeMutablePointer<S>, beta: S, backend: Backend, threads: Int) {
         let k = transposed ? cols : rows, n = transposed ? rows : cols
         let width = max(1, min(n, WeightMatrix.panelElements / max(k, 1)))            // output columns per panel
-        let panel = UnsafeMutablePointer<S>.allocate(capacity: width * k)
-        defer { panel.deallocate() }
+        let panel = ThreadScratch.buffer(width * k, of: S.self)                          // the calling thread's, reused
         // The stored lines B are op(W) = [k, n], or its transpose [n, k].
         let nByK = transposed != floatsTransposed
         var j0 = 0

@@ -198,7 +198,9 @@ package struct SafetensorsFile {
     /// lossless. With `floatsTransposed` the `Float`s are kept transposed, as a
     /// ``Linear`` wants them; with `fileTransposed` the file holds the transpose
     /// (`[cols, rows]`, as a Llama-family checkpoint stores a projection). Either
-    /// way they are read straight into the layout kept.
+    /// way they are read straight into the layout kept. Narrow storages are
+    /// read and narrowed a chunk of lines at a time: no `Float` copy of the
+    /// tensor is ever whole.
     package func weightMatrix(_ tensor: String, shape expected: [Int], precision: WeightMatrix.Precision,
                               floatsTransposed: Bool = false, fileTransposed: Bool = false) throws -> WeightMatrix {
         let stored = fileTransposed ? Array(expected.reversed()) : expected
@@ -206,18 +208,52 @@ package struct SafetensorsFile {
         guard info.shape.count == 2 else {
             throw CheckpointError(file: name, tensor: tensor, "expected a 2-D tensor, found shape \(info.shape)")
         }
-        if info.dtype == .float64 {
+        if info.dtype == .float64 {                                                    // narrowed once in the layout kept
             let m = try matrix(tensor, shape: stored)
-            let w = WeightMatrix(fileTransposed ? m.transposed() : m, precision: precision)
-            return floatsTransposed ? w.transposingFloats() : w
+            let w = WeightMatrix(fileTransposed ? m.transposed() : m, precision: precision.isNarrow ? .float64 : precision)
+            let laid = floatsTransposed ? w.transposingFloats() : w
+            return precision.isNarrow ? laid.stored(as: precision) : laid
+        }
+        guard info.dtype.isFloatingPoint else {
+            throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
+        }
+        if precision.isNarrow {                                                        // a chunk of lines at a time
+            return try WeightMatrix(rows: expected[0], cols: expected[1], floatsTransposed: floatsTransposed, narrow: precision) { lines, out in
+                try read(tensor, info, lines: lines, columns: floatsTransposed != fileTransposed, into: out.baseAddress!)
+            }
         }
         let floats = try elements(tensor, transposed: floatsTransposed != fileTransposed) { try WeightBuffer<Float>(count: $0, $1) }
         return WeightMatrix(rows: expected[0], cols: expected[1], floats: floats, floatsTransposed: floatsTransposed, precision: precision)
     }
 
+    /// Lines `lines` of the 2-D floating-point tensor `info` describes, converted
+    /// to `Float`s at `out` (`lines.count` lines one after another): its rows, or
+    /// with `columns` its columns (read a row segment at a time).
+    private func read(_ tensor: String, _ info: TensorInfo, lines: Range<Int>, columns: Bool, into out: UnsafeMutablePointer<Float>) throws {
+        let size = info.dtype.size, (rows, cols) = (info.shape[0], info.shape[1]), start = bufferStart + info.range.lowerBound
+        do {
+            if !columns {
+                let offset = start + lines.lowerBound * cols * size
+                try source.forEachChunk(offset ..< offset + lines.count * cols * size) { raw, byteOffset in
+                    Self.convert(raw, info.dtype, into: out + byteOffset / size, stride: 1)
+                }
+                return
+            }
+            for r in 0..<rows {                                                        // row r's part of each column line
+                let offset = start + (r * cols + lines.lowerBound) * size
+                try source.forEachChunk(offset ..< offset + lines.count * size) { raw, byteOffset in
+                    Self.convert(raw, info.dtype, into: out + (byteOffset / size) * rows + r, stride: rows)
+                }
+            }
+        } catch {
+            throw CheckpointError(file: name, tensor: tensor, "cannot read its bytes: \((error as NSError).localizedDescription)",
+                                  kind: .unreadable)
+        }
+    }
+
     /// Converts little-endian elements of `dtype` in `raw` to `E`s at `out`,
     /// `out[i * stride]` for the `i`th (F64 to `Float` rounds: callers only ask
-    /// for it with `E == Double`).
+    /// for it with `E == Double`, or on the way to a narrower storage).
     @_specialize(where E == Double)
     @_specialize(where E == Float)
     private static func convert<E: MatrixScalar>(_ raw: UnsafeRawBufferPointer, _ dtype: SafetensorsDType,
