@@ -96,8 +96,10 @@ extension GPT: Codable, ParameterModule {
 
     /// The same model computing in `dtype`. To ``DType/float32`` every weight
     /// matrix keeps only `Float`s (a `Double` copy is dropped, `Double`s that
-    /// are not exactly `Float`s are rounded); to ``DType/float64`` the weights
-    /// stay as they are (`Float`s are widened as they are read).
+    /// are not exactly `Float`s are rounded; bfloat16 and int8 stay); to
+    /// ``DType/float64`` the weights stay as they are (`Float`s are widened as
+    /// they are read; bfloat16 and int8 a panel at a time for every product,
+    /// decoding too, which is slow: they are for `float32` models).
     public func converted(to dtype: DType) -> GPT {
         var model = dtype == .float32 ? mappingWeights { w, _ in w.roundedToFloat() } : self
         model.dtype = dtype
