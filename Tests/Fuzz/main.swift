@@ -214,7 +214,7 @@ func makeCase(_ index: Int, seed: UInt64, config: Data, weights: Data) -> (confi
 func runCase(config: Data, weights: Data, precision: WeightMatrix.Precision) -> String {
     do {
         let gpt = try GPT(config: GPTConfig(huggingFace: config), safetensors: SafetensorsFile(data: weights, name: "model.safetensors"),
-                          weights: precision)
+                          weights: precision, dtype: precision.isNarrow ? .float32 : .float64)   // narrow weights serve Float models
         let tokens = [0, 1 % gpt.config.nVocab]
         _ = try gpt(Array(tokens.prefix(gpt.config.nCtx)))
         _ = try gpt.generate([0], maxNewTokens: 2)

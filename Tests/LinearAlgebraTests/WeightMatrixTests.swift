@@ -52,7 +52,7 @@ struct WeightMatrixTests {
 
     @Test func addRow() {
         let m = floatValued(rows: 4, cols: 7, seed: 2)
-        for precision in WeightMatrix.Precision.allCases {
+        for precision in wideStorages {
             let weights = WeightMatrix(m, precision: precision)
             for layout in [weights, weights.transposingFloats()] {
                 var out = [Double](repeating: 1, count: 7)
@@ -65,7 +65,7 @@ struct WeightMatrixTests {
     /// Every storage, backend, orientation and row count against `Matrix.multiply`:
     /// one row (GEMV), a few rows (GEMM) and matrices past the GEMV's and GEMM's
     /// parallel thresholds, neither side a multiple of a register tile.
-    @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
+    @Test(arguments: Backend.allCases, wideStorages)
     func productsMatchDouble(backend: Backend, precision: WeightMatrix.Precision) {
         for (rows, cols) in [(1, 1), (37, 50), (264, 520), (520, 264)] {
             let w = floatValued(rows: rows, cols: cols, seed: UInt64(rows * cols))
@@ -96,7 +96,7 @@ struct WeightMatrixTests {
 
     /// Floats kept transposed are the same matrix: equal, the same elements
     /// and rows, and the layout survives a change of precision.
-    @Test(arguments: WeightMatrix.Precision.allCases)
+    @Test(arguments: wideStorages)
     func transposedFloatsAreTheSameMatrix(precision: WeightMatrix.Precision) {
         let w = floatValued(rows: 45, cols: 70, seed: 3)
         let plain = WeightMatrix(w, precision: precision), t = plain.transposingFloats()
@@ -104,7 +104,7 @@ struct WeightMatrixTests {
         #expect(t == plain)
         #expect(t != WeightMatrix(w.map { $0 + 1 }, precision: precision).transposingFloats())
         #expect(t.matrix == w)
-        for other in WeightMatrix.Precision.allCases {
+        for other in wideStorages {
             #expect(t.stored(as: other).matrix == w, "\(precision) -> \(other)")
             #expect(t.stored(as: other).floatsTransposed, "\(precision) -> \(other)")
             #expect(t.stored(as: other) == plain.stored(as: other), "\(precision) -> \(other)")

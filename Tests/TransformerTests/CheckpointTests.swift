@@ -186,12 +186,20 @@ struct CheckpointTests {
                      (try SafetensorsFile(url: wide), "inexact"), (half, "h"), (half, "b")]
         for (file, name) in cases {
             let shape = file.tensors[name]!.shape, values = try file.doubles(name)
-            for precision in WeightMatrix.Precision.allCases {
+            for precision in wideStorages {
                 let rowMajor = try file.weightMatrix(name, shape: shape, precision: precision)
                 let transposed = try file.weightMatrix(name, shape: shape, precision: precision, floatsTransposed: true)
                 #expect(transposed.floatsTransposed && !rowMajor.floatsTransposed, "\(name) \(precision)")
                 #expect(transposed == rowMajor && transposed.precision == rowMajor.precision, "\(name) \(precision)")
                 #expect(transposed.matrix.elements == values, "\(name) \(precision)")
+            }
+            // Narrow storages, read a chunk of lines at a time (rows, or columns of the file),
+            // equal the file's values narrowed in the layout kept.
+            let reference = WeightMatrix(Matrix(rows: shape[0], cols: shape[1], elements: values), precision: .float64)
+            for precision in [WeightMatrix.Precision.bfloat16, .int8] {
+                #expect(try file.weightMatrix(name, shape: shape, precision: precision) == reference.stored(as: precision), "\(name) \(precision)")
+                #expect(try file.weightMatrix(name, shape: shape, precision: precision, floatsTransposed: true)
+                        == reference.transposingFloats().stored(as: precision), "\(name) \(precision) transposed")
             }
         }
         #expect(try SafetensorsFile(url: wide).weightMatrix("inexact", shape: [3, 2], precision: .float32).precision == .float64)
@@ -283,7 +291,7 @@ struct MalformedCheckpointTests {
             }
         }
         // Every loader, into every storage, must refuse the file with the same message.
-        let messages = WeightMatrix.Precision.allCases.map { p in loadError { _ = try GPT(directory: dir, weights: p) } }
+        let messages = WeightMatrix.Precision.allCases.map { p in loadError { _ = try GPT(directory: dir, weights: p, dtype: p.isNarrow ? .float32 : .float64) } }
         #expect(Set(messages).count == 1, "the loaders disagree: \(messages)")
         return messages[0]
     }

@@ -31,7 +31,7 @@ struct ShakespeareTests {
         #expect(tokenizer.vocabularySize == model.config.nVocab)
     }
 
-    @Test(arguments: Backend.allCases, WeightMatrix.Precision.allCases)
+    @Test(arguments: Backend.allCases, wideStorages)
     func logitsMatchTransformers(backend: Backend, weights: WeightMatrix.Precision) throws {
         let model = model.storingWeights(weights)
         expectClose(try model(expected.ids, backend: backend), expected.logits, relative: 1e-9,
