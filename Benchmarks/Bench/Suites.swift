@@ -167,7 +167,9 @@ func gemvShapes(_ scale: Scale) -> [(String, Int, Int, Bool)] {
 }
 
 /// Suite `sgemv`: `Float` matrix–vector products through `DenseMatrix.multiply`
-/// on each backend, beside a raw `cblas_sgemv`, against the memory's read bandwidth.
+/// on each backend, beside a raw `cblas_sgemv`, and the same products with the
+/// weights held as bfloat16 and int8 (laid out as a model keeps them: one
+/// line per output), against the memory's read bandwidth.
 func sgemvSuite(_ ctx: Context) -> [Row] {
     var rows: [Row] = []
     for t in ctx.threadCounts {
@@ -194,14 +196,30 @@ func sgemvSuite(_ ctx: Context) -> [Row] {
                     }
                 }
             }
+            let narrow = [WeightMatrix.Precision.bfloat16, .int8].map { precision in
+                (precision, weights.map { w -> WeightMatrix in
+                    let floats = WeightMatrix(rows: r, cols: c, floats: w.elements)
+                    return (transposed ? floats : floats.transposingFloats()).stored(as: precision)
+                })
+            }
+            let narrowVariants: [(String, () -> Void)] = narrow.map { precision, set in
+                (precision.argument, {
+                    x.elements.withUnsafeBufferPointer { xp in
+                        y.elements.withUnsafeMutableBufferPointer { yp in
+                            for w in set { w.multiply(xp.baseAddress!, rows: 1, transposed: transposed, into: yp.baseAddress!) }
+                        }
+                    }
+                })
+            }
             let variants: [(String, () -> Void)] = [("raw", raw)] + ctx.backends.map { backend in
                 (backend.rawValue, { for w in weights { FloatMatrix.multiply(x, w, transposeB: transposed, into: &y, backend: backend) } })
-            }
+            } + narrowVariants
             for (label, body) in variants {
                 progress("sgemv \(name) [\(r), \(c)] \(label) threads \(t)")
                 let time = measure(ctx.effort, body)
                 let perProduct = (median: time.median / Double(copies), min: time.min / Double(copies))
-                let gbps = Double(r * c * 4) / perProduct.median / 1e9
+                let bytes = narrow.first { $0.0.argument == label }.map { $0.1[0].byteCount } ?? r * c * 4
+                let gbps = Double(bytes) / perProduct.median / 1e9
                 rows.append(Row(suite: "sgemv", name: name, backend: label, threads: t, shape: "[\(r), \(c)] ×\(copies)",
                                 median: perProduct.median, min: perProduct.min, gbytesPerSecond: gbps,
                                 notes: [String(format: "%.0f%% of memory read", 100 * gbps / read.gbytesPerSecond!)]))
