@@ -67,15 +67,18 @@ package struct CheckpointFiles {
 
     /// Several tensors at once: all are checked (present, of the given shape)
     /// before any is read, then `reader` reads request `i` from `file` for every
-    /// `i` on `threadCount` threads, largest first. Results are in request order.
-    func read<T>(_ requests: [(name: String, shape: [Int])], _ reader: (_ i: Int, _ file: SafetensorsFile) throws -> T) throws -> [T] {
+    /// `i` on `threadCount` threads, largest first, or one at a time when not
+    /// `concurrently` (a reader that runs its own work on all threads).
+    /// Results are in request order.
+    func read<T>(_ requests: [(name: String, shape: [Int])], concurrently: Bool = true,
+                 _ reader: (_ i: Int, _ file: SafetensorsFile) throws -> T) throws -> [T] {
         let infos = try requests.map { request in
             guard let file = file(request.name) else { throw CheckpointError(file: name, tensor: request.name, "missing") }
             return try file.info(request.name, shape: request.shape)
         }
         let order = requests.indices.sorted { infos[$0].range.count > infos[$1].range.count }
         var results = [Result<T, Error>?](repeating: nil, count: requests.count)
-        let workers = max(1, min(threadCount, requests.count))
+        let workers = concurrently ? max(1, min(threadCount, requests.count)) : 1
         results.withUnsafeMutableBufferPointer { out in
             parallelFor(workers) { w in
                 for i in stride(from: w, to: order.count, by: workers) {

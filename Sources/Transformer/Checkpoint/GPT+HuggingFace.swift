@@ -68,7 +68,9 @@ extension GPT {
         // All checked before any is read. A Linear keeps its Floats transposed (see Linear.w): they are read in that
         // layout; the Llama family's checkpoints store a projection as [out, in], which is that layout already.
         let requests = sites.map { site in (name: prefix + site.name, shape: config.storesTransposed(site) ? site.shape.reversed() : site.shape) }
-        var loaded = try files.read(requests) { i, file in
+        // Narrow storages are read one tensor at a time, each narrowed on all threads: no tensor's
+        // chunks are in flight beside another's, and no nested threads each keep their own heap.
+        var loaded = try files.read(requests, concurrently: !weights.isNarrow) { i, file in
             let site = sites[i], name = requests[i].name
             if site.shape.count == 1 { return WeightMatrix(try file.matrix(name)) }
             return try file.weightMatrix(name, shape: site.shape, precision: GPT.precision(weights, for: site),
