@@ -142,11 +142,16 @@ func parseTokens(_ text: String) throws -> [Int] {
     }
 }
 
-/// The most memory this process has held resident so far, in bytes (`getrusage`'s `ru_maxrss`).
+/// The most memory this process has held resident so far, in bytes: `VmHWM` of
+/// `/proc/self/status` (this program's own peak). `getrusage`'s `ru_maxrss` is
+/// not used: a process started by `posix_spawn` (a `vfork`) inherits its
+/// parent's peak through `exec`, so a small `gpt` started by a large program
+/// reported that program's peak.
 func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return usage.ru_maxrss * 1024                                                      // Linux reports kilobytes
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+    let kilobytes = line.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") }
+    return (kilobytes ?? 0) * 1024
 }
 
 /// The weight matrices by storage (in `WeightMatrix.Precision`'s order): how

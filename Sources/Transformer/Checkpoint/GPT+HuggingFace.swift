@@ -68,8 +68,8 @@ extension GPT {
         // All checked before any is read. A Linear keeps its Floats transposed (see Linear.w): they are read in that
         // layout; the Llama family's checkpoints store a projection as [out, in], which is that layout already.
         let requests = sites.map { site in (name: prefix + site.name, shape: config.storesTransposed(site) ? site.shape.reversed() : site.shape) }
-        // Narrow storages are read one tensor at a time, each narrowed on all threads: no tensor's
-        // chunks are in flight beside another's, and no nested threads each keep their own heap.
+        // Narrow storages are read one tensor at a time, each narrowed on all threads: one chunk
+        // of one tensor in flight, as little held beside the narrow weights as can be.
         var loaded = try files.read(requests, concurrently: !weights.isNarrow) { i, file in
             let site = sites[i], name = requests[i].name
             if site.shape.count == 1 { return WeightMatrix(try file.matrix(name)) }
