@@ -44,7 +44,7 @@ enum NarrowGEMV {
 
         func run(_ t: Int) {
             let range = t * lines / parts ..< (t + 1) * lines / parts
-            let xv = UnsafeRawPointer(x), perLine = (length + 31) / 32
+            let xv = UnsafeRawPointer(x), perLine = WeightMatrix.blockCount(lineLength: length)
             if rows == 1 {
                 switch weights {
                 case let .bfloat16(w):

@@ -15,7 +15,10 @@ extension WeightMatrix {
     var lineCount: Int { floatsTransposed ? cols : rows }
 
     /// Scales per line of an int8 matrix (the last block of a line may be short).
-    var blocksPerLine: Int { (lineLength + WeightMatrix.blockSize - 1) / WeightMatrix.blockSize }
+    var blocksPerLine: Int { WeightMatrix.blockCount(lineLength: lineLength) }
+
+    /// The int8 blocks, and so the scales, of a line of `length` elements.
+    static func blockCount(lineLength length: Int) -> Int { (length + blockSize - 1) / blockSize }
 
     /// A narrow matrix (`precision` `.bfloat16` or `.int8`) whose lines
     /// (`floatsTransposed`: columns, else rows) `fill` writes as `Float`s, a
@@ -26,7 +29,7 @@ extension WeightMatrix {
                  reading fill: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void) throws {
         precondition(precision.isNarrow, "WeightMatrix: \(precision) is not a narrow precision")
         let (lines, length) = floatsTransposed ? (cols, rows) : (rows, cols)
-        let perLine = (length + WeightMatrix.blockSize - 1) / WeightMatrix.blockSize
+        let perLine = WeightMatrix.blockCount(lineLength: length)
         let chunk = max(1, min(lines, (1 << 18) / max(length, 1)))
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunk * length)
         defer { buffer.deallocate() }
@@ -72,7 +75,7 @@ extension WeightMatrix {
     /// that as its scale).
     static func quantize(_ floats: UnsafePointer<Float>, lines: Int, length: Int,
                          into q: UnsafeMutablePointer<Int8>, scales s: UnsafeMutablePointer<Float>) {
-        let perLine = (length + blockSize - 1) / blockSize
+        let perLine = blockCount(lineLength: length)
         parallelRanges(lines, minimum: 16) { range in
             for line in range {
                 for b in 0..<perLine {

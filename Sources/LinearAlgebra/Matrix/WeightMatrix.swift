@@ -157,8 +157,7 @@ public struct WeightMatrix: Sendable, Equatable {
         var copy: WeightMatrix
         switch storage {
         case .bfloat16, .int8:
-            let floats = WeightMatrix(rows: rows, cols: cols, storage: .float(transposedFloats(layoutFloats(), rows, cols)))
-            copy = floats
+            copy = WeightMatrix(rows: rows, cols: cols, storage: .float(transposedFloats(layoutFloats(), rows, cols)))
             copy.floatsTransposed = true
             return copy.narrowed(to: precision)
         case .double: copy = self

@@ -166,29 +166,8 @@ package struct SafetensorsFile {
         into make: (Int, (UnsafeMutableBufferPointer<E>) throws -> Void) throws -> Storage
     ) throws -> Storage {
         let info = try self.info(tensor)
-        guard info.dtype.isFloatingPoint else {
-            throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
-        }
-        let count = info.count, size = info.dtype.size
-        let (rows, cols) = transposed ? (info.shape[0], info.shape[1]) : (1, count)    // a row-major read is one long row
-        let offset = bufferStart + info.range.lowerBound
-        do {
-            return try make(count) { dst in
-                try source.forEachChunk(offset ..< offset + info.range.count) { raw, byteOffset in
-                    let first = byteOffset / size, end = first + raw.count / size   // elements, row-major
-                    var g = first
-                    while g < end {                                                    // one row segment at a time
-                        let (r, c) = g.quotientAndRemainder(dividingBy: cols), n = min(cols - c, end - g)
-                        Self.convert(UnsafeRawBufferPointer(rebasing: raw[(g - first) * size ..< (g - first + n) * size]),
-                                     info.dtype, into: dst.baseAddress! + c * rows + r, stride: rows)
-                        g += n
-                    }
-                }
-            }
-        } catch {
-            throw CheckpointError(file: name, tensor: tensor, "cannot read its bytes: \((error as NSError).localizedDescription)",
-                                  kind: .unreadable)
-        }
+        let lines = transposed ? info.shape[1] : info.shape.first ?? 1                  // every line: the whole tensor
+        return try make(info.count) { try read(tensor, info, lines: 0 ..< lines, columns: transposed, into: $0.baseAddress!) }
     }
 
     /// A 2-D tensor as a `WeightMatrix` of shape `shape` in
@@ -214,9 +193,6 @@ package struct SafetensorsFile {
             let laid = floatsTransposed ? w.transposingFloats() : w
             return precision.isNarrow ? laid.stored(as: precision) : laid
         }
-        guard info.dtype.isFloatingPoint else {
-            throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
-        }
         if precision.isNarrow {                                                        // a chunk of lines at a time
             return try WeightMatrix(rows: expected[0], cols: expected[1], floatsTransposed: floatsTransposed, narrow: precision) { lines, out in
                 try read(tensor, info, lines: lines, columns: floatsTransposed != fileTransposed, into: out.baseAddress!)
@@ -226,19 +202,29 @@ package struct SafetensorsFile {
         return WeightMatrix(rows: expected[0], cols: expected[1], floats: floats, floatsTransposed: floatsTransposed, precision: precision)
     }
 
-    /// Lines `lines` of the 2-D floating-point tensor `info` describes, converted
-    /// to `Float`s at `out` (`lines.count` lines one after another): its rows, or
-    /// with `columns` its columns (read a row segment at a time).
-    private func read(_ tensor: String, _ info: TensorInfo, lines: Range<Int>, columns: Bool, into out: UnsafeMutablePointer<Float>) throws {
-        let size = info.dtype.size, (rows, cols) = (info.shape[0], info.shape[1]), start = bufferStart + info.range.lowerBound
+    /// Lines `lines` of the floating-point tensor `info` describes, converted
+    /// to `E`s at `out` (`lines.count` lines one after another): its rows (the
+    /// slices along its first dimension), or with `columns` the columns of a 2-D
+    /// tensor (read a row segment at a time, so a chunk of columns never needs
+    /// the whole tensor in memory).
+    ///
+    /// - Throws: ``CheckpointError`` for a dtype that is not floating-point, or
+    ///   (`.unreadable`) when the bytes cannot be read.
+    private func read<E: MatrixScalar>(_ tensor: String, _ info: TensorInfo, lines: Range<Int>, columns: Bool,
+                                       into out: UnsafeMutablePointer<E>) throws {
+        guard info.dtype.isFloatingPoint else {
+            throw CheckpointError(file: name, tensor: tensor, "dtype \(info.dtype.rawValue) is not a floating-point type")
+        }
+        let size = info.dtype.size, start = bufferStart + info.range.lowerBound
         do {
             if !columns {
-                let offset = start + lines.lowerBound * cols * size
-                try source.forEachChunk(offset ..< offset + lines.count * cols * size) { raw, byteOffset in
+                let length = info.count / max(info.shape.first ?? 1, 1), offset = start + lines.lowerBound * length * size
+                try source.forEachChunk(offset ..< offset + lines.count * length * size) { raw, byteOffset in
                     Self.convert(raw, info.dtype, into: out + byteOffset / size, stride: 1)
                 }
                 return
             }
+            let (rows, cols) = (info.shape[0], info.shape[1])
             for r in 0..<rows {                                                        // row r's part of each column line
                 let offset = start + (r * cols + lines.lowerBound) * size
                 try source.forEachChunk(offset ..< offset + lines.count * size) { raw, byteOffset in
