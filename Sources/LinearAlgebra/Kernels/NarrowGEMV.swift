@@ -7,8 +7,10 @@ import RealModule
 /// one scale per block of 32. Each element is widened in registers as it is
 /// read (bfloat16: a shift; int8: a conversion, and one multiply by the scale
 /// per block), so the product streams only the narrow bytes; with several
-/// rows, each widened element serves four rows of `x` at once. Lines are split
-/// across threads in contiguous runs, so results never depend on the thread count.
+/// rows, each widened element serves four rows of `x` at once, through the
+/// arithmetic the row would meet alone (a row's result never depends on the
+/// rows beside it). Lines are split across threads in contiguous runs, so
+/// results never depend on the thread count either.
 enum NarrowGEMV {
     /// The lines' elements.
     enum Lines {
@@ -20,10 +22,6 @@ enum NarrowGEMV {
 
     /// Below this many elements, one thread does the whole product.
     static let parallelThreshold = 1 << 16
-
-    /// At most this many rows of `x` run here; more go to a widened GEMM
-    /// (`bench --filter model`, prefill rows of f32-int8 against f32).
-    static let maxRows = 16
 
     /// `y[r, i] = dot(line i, x[r]) + beta · y[r, i]` for `rows` rows of `x`
     /// (`[rows, length]`) and of `y` (`[rows, lines]`), both row-major.
@@ -127,12 +125,16 @@ enum NarrowGEMV {
             b &+= 1
         }
         var sum = (a0 + a1).sum()
-        if full &* 32 < k {                                                            // a short last block
-            var tail: Float = 0
-            for j in full &* 32 ..< k { tail = Relaxed.multiplyAdd(Float(q.load(fromByteOffset: j, as: Int8.self)), x.load(fromByteOffset: j &* 4, as: Float.self), tail) }
-            sum = Relaxed.multiplyAdd(tail, s[full], sum)
-        }
+        if full &* 32 < k { sum = int8Tail(q, s[full], x, from: full &* 32, to: k, sum) }   // a short last block
         return sum
+    }
+
+    /// `sum` plus a short last block's dot product (elements `from..<to`), scaled by `scale`.
+    @inline(__always)
+    static func int8Tail(_ q: UnsafeRawPointer, _ scale: Float, _ x: UnsafeRawPointer, from: Int, to k: Int, _ sum: Float) -> Float {
+        var tail: Float = 0
+        for j in from..<k { tail = Relaxed.multiplyAdd(Float(q.load(fromByteOffset: j, as: Int8.self)), x.load(fromByteOffset: j &* 4, as: Float.self), tail) }
+        return Relaxed.multiplyAdd(tail, scale, sum)
     }
 
     /// The dot product of a line of `k` bfloat16s with `x` (not inlined, as ``int8Dot(_:_:_:_:)``).
@@ -149,20 +151,28 @@ enum NarrowGEMV {
             a3 = Float.multiplyAdd(loadBFloat16(w, j &+ 24), loadX(x, j &+ 24), a3)
             j &+= 32
         }
-        var sum = ((a0 + a1) + (a2 + a3)).sum()
-        while j < k {
+        return bfloat16Tail(w, x, from: j, to: k, ((a0 + a1) + (a2 + a3)).sum())
+    }
+
+    /// `sum` plus the products of elements `from..<to`, one at a time.
+    @inline(__always)
+    static func bfloat16Tail(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, from: Int, to k: Int, _ sum: Float) -> Float {
+        var sum = sum
+        for j in from..<k {
             sum = Relaxed.multiplyAdd(BFloat16.float(w.load(fromByteOffset: j &* 2, as: UInt16.self)), x.load(fromByteOffset: j &* 4, as: Float.self), sum)
-            j &+= 1
         }
         return sum
     }
 
-    /// The dot products of a line of `k` int8s (scales `s`) with four rows of `x`.
+    /// The dot products of a line of `k` int8s (scales `s`) with four rows of `x`:
+    /// each row's is ``int8Dot(_:_:_:_:)``'s, operation for operation (the same
+    /// chains, in the same order), so a row's result never depends on the rows beside it.
     @inline(never)
     static func int8Dots(_ q: UnsafeRawPointer, _ s: UnsafePointer<Float>, _ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer,
                          _ x2: UnsafeRawPointer, _ x3: UnsafeRawPointer, _ k: Int) -> SIMD4<Float> {
         let full = k / 32
-        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()                                     // first halves of blocks, rows 0…3
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V()                                     // second halves
         var b = 0
         while b < full {                                                               // a block: 32 weights, widened once
             let j = b &* 32, scale = V(repeating: s[b])
@@ -170,48 +180,48 @@ enum NarrowGEMV {
             var h0 = w0 * loadX(x0, j), h1 = w0 * loadX(x1, j), h2 = w0 * loadX(x2, j), h3 = w0 * loadX(x3, j)
             h0 = Float.multiplyAdd(w1, loadX(x0, j &+ 8), h0); h1 = Float.multiplyAdd(w1, loadX(x1, j &+ 8), h1)
             h2 = Float.multiplyAdd(w1, loadX(x2, j &+ 8), h2); h3 = Float.multiplyAdd(w1, loadX(x3, j &+ 8), h3)
-            h0 = Float.multiplyAdd(w2, loadX(x0, j &+ 16), h0); h1 = Float.multiplyAdd(w2, loadX(x1, j &+ 16), h1)
-            h2 = Float.multiplyAdd(w2, loadX(x2, j &+ 16), h2); h3 = Float.multiplyAdd(w2, loadX(x3, j &+ 16), h3)
-            h0 = Float.multiplyAdd(w3, loadX(x0, j &+ 24), h0); h1 = Float.multiplyAdd(w3, loadX(x1, j &+ 24), h1)
-            h2 = Float.multiplyAdd(w3, loadX(x2, j &+ 24), h2); h3 = Float.multiplyAdd(w3, loadX(x3, j &+ 24), h3)
+            var g0 = w2 * loadX(x0, j &+ 16), g1 = w2 * loadX(x1, j &+ 16), g2 = w2 * loadX(x2, j &+ 16), g3 = w2 * loadX(x3, j &+ 16)
+            g0 = Float.multiplyAdd(w3, loadX(x0, j &+ 24), g0); g1 = Float.multiplyAdd(w3, loadX(x1, j &+ 24), g1)
+            g2 = Float.multiplyAdd(w3, loadX(x2, j &+ 24), g2); g3 = Float.multiplyAdd(w3, loadX(x3, j &+ 24), g3)
             a0 = Float.multiplyAdd(h0, scale, a0); a1 = Float.multiplyAdd(h1, scale, a1)
             a2 = Float.multiplyAdd(h2, scale, a2); a3 = Float.multiplyAdd(h3, scale, a3)
+            c0 = Float.multiplyAdd(g0, scale, c0); c1 = Float.multiplyAdd(g1, scale, c1)
+            c2 = Float.multiplyAdd(g2, scale, c2); c3 = Float.multiplyAdd(g3, scale, c3)
             b &+= 1
         }
-        var sums = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
-        if full &* 32 < k {                                                            // a short last block
-            var tail = SIMD4<Float>()
-            for j in full &* 32 ..< k {
-                let w = Float(q.load(fromByteOffset: j, as: Int8.self)), o = j &* 4
-                tail += w * SIMD4(x0.load(fromByteOffset: o, as: Float.self), x1.load(fromByteOffset: o, as: Float.self),
-                                  x2.load(fromByteOffset: o, as: Float.self), x3.load(fromByteOffset: o, as: Float.self))
-            }
-            sums += tail * s[full]
+        var sums = SIMD4<Float>((a0 + c0).sum(), (a1 + c1).sum(), (a2 + c2).sum(), (a3 + c3).sum())
+        if full &* 32 < k {                                                            // a short last block, as int8Dot's
+            let j = full &* 32
+            sums = SIMD4(int8Tail(q, s[full], x0, from: j, to: k, sums[0]), int8Tail(q, s[full], x1, from: j, to: k, sums[1]),
+                         int8Tail(q, s[full], x2, from: j, to: k, sums[2]), int8Tail(q, s[full], x3, from: j, to: k, sums[3]))
         }
         return sums
     }
 
-    /// The dot products of a line of `k` bfloat16s with four rows of `x`.
+    /// The dot products of a line of `k` bfloat16s with four rows of `x`: each
+    /// row's is ``bfloat16Dot(_:_:_:)``'s, operation for operation.
     @inline(never)
     static func bfloat16Dots(_ w: UnsafeRawPointer, _ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer,
                              _ x2: UnsafeRawPointer, _ x3: UnsafeRawPointer, _ k: Int) -> SIMD4<Float> {
-        let vectorEnd = k / 8 * 8
-        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        let vectorEnd = k / 32 * 32
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()                                     // row 0's four chains
+        var b0 = V(), b1 = V(), b2 = V(), b3 = V()                                     // row 1's
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V()                                     // row 2's
+        var d0 = V(), d1 = V(), d2 = V(), d3 = V()                                     // row 3's
         var j = 0
-        while j < vectorEnd {                                                          // 8 weights, widened once
-            let v = loadBFloat16(w, j)
-            a0 = Float.multiplyAdd(v, loadX(x0, j), a0); a1 = Float.multiplyAdd(v, loadX(x1, j), a1)
-            a2 = Float.multiplyAdd(v, loadX(x2, j), a2); a3 = Float.multiplyAdd(v, loadX(x3, j), a3)
-            j &+= 8
+        while j < vectorEnd {                                                          // 32 weights, widened once
+            let v0 = loadBFloat16(w, j), v1 = loadBFloat16(w, j &+ 8), v2 = loadBFloat16(w, j &+ 16), v3 = loadBFloat16(w, j &+ 24)
+            a0 = Float.multiplyAdd(v0, loadX(x0, j), a0); b0 = Float.multiplyAdd(v0, loadX(x1, j), b0)
+            c0 = Float.multiplyAdd(v0, loadX(x2, j), c0); d0 = Float.multiplyAdd(v0, loadX(x3, j), d0)
+            a1 = Float.multiplyAdd(v1, loadX(x0, j &+ 8), a1); b1 = Float.multiplyAdd(v1, loadX(x1, j &+ 8), b1)
+            c1 = Float.multiplyAdd(v1, loadX(x2, j &+ 8), c1); d1 = Float.multiplyAdd(v1, loadX(x3, j &+ 8), d1)
+            a2 = Float.multiplyAdd(v2, loadX(x0, j &+ 16), a2); b2 = Float.multiplyAdd(v2, loadX(x1, j &+ 16), b2)
+            c2 = Float.multiplyAdd(v2, loadX(x2, j &+ 16), c2); d2 = Float.multiplyAdd(v2, loadX(x3, j &+ 16), d2)
+            a3 = Float.multiplyAdd(v3, loadX(x0, j &+ 24), a3); b3 = Float.multiplyAdd(v3, loadX(x1, j &+ 24), b3)
+            c3 = Float.multiplyAdd(v3, loadX(x2, j &+ 24), c3); d3 = Float.multiplyAdd(v3, loadX(x3, j &+ 24), d3)
+            j &+= 32
         }
-        var sums = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
-        while j < k {
-            let o = j &* 4
-            sums += BFloat16.float(w.load(fromByteOffset: j &* 2, as: UInt16.self))
-                * SIMD4(x0.load(fromByteOffset: o, as: Float.self), x1.load(fromByteOffset: o, as: Float.self),
-                        x2.load(fromByteOffset: o, as: Float.self), x3.load(fromByteOffset: o, as: Float.self))
-            j &+= 1
-        }
-        return sums
+        return SIMD4(bfloat16Tail(w, x0, from: j, to: k, ((a0 + a1) + (a2 + a3)).sum()), bfloat16Tail(w, x1, from: j, to: k, ((b0 + b1) + (b2 + b3)).sum()),
+                     bfloat16Tail(w, x2, from: j, to: k, ((c0 + c1) + (c2 + c3)).sum()), bfloat16Tail(w, x3, from: j, to: k, ((d0 + d1) + (d2 + d3)).sum()))
     }
 }

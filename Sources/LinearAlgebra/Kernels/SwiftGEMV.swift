@@ -2,16 +2,21 @@ import CPrefetch
 import Dispatch
 import RealModule
 
-/// The pure-Swift matrix–vector products. `x · W` streams eight rows of `W` per
-/// pass (y is loaded and stored once per eight rows); `W · x` is one dot product
-/// per row. Large products are split across threads so that each reads one
-/// contiguous part of `W`. One implementation for `Double` and `Float`
-/// (``MatrixScalar``); `W` may hold `Float`s in a `Double` product (widened as
-/// they are read).
+/// The pure-Swift matrix–vector products, for one row of `x` or a few. `x · W`
+/// streams eight rows of `W` per pass (y is loaded and stored once per eight
+/// rows); `W · x` is one dot product per row. Large products are split across
+/// threads so that each reads one contiguous part of `W`. One implementation for
+/// `Double` and `Float` (``MatrixScalar``); `W` may hold `Float`s in a `Double`
+/// product (widened as they are read).
 ///
 /// Results never depend on the thread count: `W · x` splits whole dot products,
 /// and `x · W` sums W's rows in blocks whose number is fixed by the shape, each
-/// into its own partial row, the partials then added in block order.
+/// into its own partial row, the partials then added in block order. Nor, with
+/// several rows of `x`, on the other rows: each row of `x` meets each part of `W`
+/// in turn, while that part is in cache, through the arithmetic it would have
+/// alone (W is read from memory once for all the rows, and every row of the
+/// result is the one-row product's, bit for bit: a batch of sequences decodes
+/// as each would alone).
 enum SwiftGEMV {
     /// Below this many multiply-adds, one thread does the whole product.
     static let parallelThreshold = 1 << 16
@@ -24,22 +29,27 @@ enum SwiftGEMV {
     /// itself is the limit (measured: docs/PERFORMANCE.md).
     static let prefetchAhead = 4096
 
+    /// `y[r] = alpha · x[r] · op(W) + beta · y[r]` for the `count` rows of `x`
+    /// (`[count, k]`, contiguous when there is more than one; one row may be strided by `incX`)
+    /// and of `y` (`[count, n]`), where op(W) is W `[rows, cols]` (rows `ldw` apart) or,
+    /// `transposed`, Wᵀ.
     @_specialize(where S == Double, E == Double)
     @_specialize(where S == Double, E == Float)
     @_specialize(where S == Float, E == Float)
     static func run<S: MatrixScalar, E: MatrixScalar>(
         w W: UnsafePointer<E>, rows: Int, cols: Int, ldw: Int, transposed: Bool,
-        x: UnsafePointer<S>, incX: Int,
+        x: UnsafePointer<S>, incX: Int, count: Int = 1,
         y: UnsafeMutablePointer<S>, alpha: S, beta: S, threads: Int
     ) {
-        let large = rows * cols >= parallelThreshold
+        precondition(count == 1 || incX == 1, "SwiftGEMV: several rows of x must be contiguous")
+        let large = rows * cols >= parallelThreshold, n = transposed ? rows : cols
         // Transposed: `blocks` ranges of whole rows of W (one dot product per output).
         // Otherwise: `blocks` ranges of W's rows, each summed into its own partial y.
         let blocks = !large ? 1 : (transposed ? max(1, min(threads, rows / 8)) : max(1, min(maxBlocks, rows / 16)))
-        if !transposed { Kernels.scale(y, count: cols, by: beta) }
-        var job = Part(W: W, rows: rows, cols: cols, ldw: ldw, transposed: transposed, x: x, incX: incX, y: y,
+        if !transposed { Kernels.scale(y, count: count * n, by: beta) }
+        var job = Part(W: W, rows: rows, cols: cols, ldw: ldw, transposed: transposed, x: x, incX: incX, count: count, y: y,
                        alpha: alpha, beta: beta, blocks: blocks, threads: max(1, min(threads, blocks)),
-                       partials: transposed ? y : ThreadScratch.buffer((blocks - 1) * cols, of: S.self))   // the calling thread's, reused
+                       partials: transposed ? y : ThreadScratch.buffer((blocks - 1) * count * n, of: S.self))   // the calling thread's, reused
         withUnsafeMutablePointer(to: &job) { job in
             // The parts go out as C functions on a context pointer: no allocation per product.
             if let task = Part<S, E>.task {
@@ -50,16 +60,16 @@ enum SwiftGEMV {
         }
         if !transposed {
             for b in 1..<blocks {
-                let partial = job.partials + (b - 1) * cols
-                for j in 0..<cols { y[j] += partial[j] }
+                let partial = job.partials + (b - 1) * count * n
+                for j in 0..<count * n { y[j] += partial[j] }
             }
         }
     }
 
-    /// One thread's share of a product (see ``run(w:rows:cols:ldw:transposed:x:incX:y:alpha:beta:threads:)``).
+    /// One thread's share of a product (see ``run(w:rows:cols:ldw:transposed:x:incX:count:y:alpha:beta:threads:)``).
     struct Part<S: MatrixScalar, E: MatrixScalar> {
         let W: UnsafePointer<E>, rows: Int, cols: Int, ldw: Int, transposed: Bool
-        let x: UnsafePointer<S>, incX: Int, y: UnsafeMutablePointer<S>, alpha: S, beta: S
+        let x: UnsafePointer<S>, incX: Int, count: Int, y: UnsafeMutablePointer<S>, alpha: S, beta: S
         /// Row blocks of W, the threads sharing them (contiguous runs of blocks each),
         /// and where blocks after the first put their partial y (`x · W` only).
         let blocks: Int, threads: Int, partials: UnsafeMutablePointer<S>
@@ -71,143 +81,164 @@ enum SwiftGEMV {
                 let start = b * chunk, size = min(chunk, rows - start)
                 if transposed {
                     guard size > 0 else { continue }
-                    Kernels.scale(y + start, count: size, by: beta)
-                    rowDots(W + start * ldw, size, cols, ldw, x, incX, y + start, alpha)
+                    for r in 0..<count { Kernels.scale(y + r * rows + start, count: size, by: beta) }
+                    rowDots(W + start * ldw, size, cols, ldw, x, incX, count, y + start, rows, alpha)
                 } else {
-                    let out = b == 0 ? y : partials + (b - 1) * cols
-                    if b > 0 { out.update(repeating: 0, count: cols) }
-                    if size > 0 { rowSweep(W + start * ldw, size, cols, ldw, x + start * incX, incX, out, alpha) }
+                    let out = b == 0 ? y : partials + (b - 1) * count * cols
+                    if b > 0 { out.update(repeating: 0, count: count * cols) }
+                    if size > 0 { rowSweep(W + start * ldw, size, cols, ldw, x + start * incX, incX, count, rows, out, alpha) }
                 }
             }
         }
     }
 
-    /// `y[0..<n] += alpha * x[0..<k] · W[k, n]`, W's rows `ldw` apart.
+    /// `y[r][0..<n] += alpha * x[r][0..<k] · W[k, n]` for the `count` rows of `x`
+    /// (`ldx` apart, each strided by `incX`) and of `y` (`n` apart), W's rows `ldw` apart.
     @_specialize(where S == Double, E == Double)
     @_specialize(where S == Double, E == Float)
     @_specialize(where S == Float, E == Float)
     static func rowSweep<S: MatrixScalar, E: MatrixScalar>(_ W: UnsafePointer<E>, _ k: Int, _ n: Int, _ ldw: Int,
-                                                           _ x: UnsafePointer<S>, _ incX: Int,
+                                                           _ x: UnsafePointer<S>, _ incX: Int, _ count: Int, _ ldx: Int,
                                                            _ y: UnsafeMutablePointer<S>, _ alpha: S) {
-        let yv = UnsafeMutableRawPointer(y), lanes = S.lanes
+        let lanes = S.lanes
         let vectorEnd = n / lanes * lanes
         // Eight rows of W per pass over y: y is loaded and stored once per eight rows' worth of W.
         var p = 0
         while p < k {
             let rowsHere = min(8, k - p)
-            var xs = SIMD8<S>()
-            for r in 0..<rowsHere { xs[r] = alpha * x[(p &+ r) &* incX] }
             // Rows past the end reuse row p with a zero weight, so the loop stays branch-free.
             let w = W + p &* ldw
             @inline(__always) func row(_ r: Int) -> UnsafePointer<E> { r < rowsHere ? w + r &* ldw : w }
             let (w0, w1, w2, w3, w4, w5, w6, w7) = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
             let (v0, v1, v2, v3) = (UnsafeRawPointer(w0), UnsafeRawPointer(w1), UnsafeRawPointer(w2), UnsafeRawPointer(w3))
             let (v4, v5, v6, v7) = (UnsafeRawPointer(w4), UnsafeRawPointer(w5), UnsafeRawPointer(w6), UnsafeRawPointer(w7))
-            let x0 = S.Vector(repeating: xs[0]), x1 = S.Vector(repeating: xs[1])
-            let x2 = S.Vector(repeating: xs[2]), x3 = S.Vector(repeating: xs[3])
-            let x4 = S.Vector(repeating: xs[4]), x5 = S.Vector(repeating: xs[5])
-            let x6 = S.Vector(repeating: xs[6]), x7 = S.Vector(repeating: xs[7])
-            var j = 0
-            while j < vectorEnd {
-                var a = S.multiplyAdd(x0, S.loadVector(v0, j, from: E.self), S.loadVector(yv, j, from: S.self))
-                var b = S.multiplyAdd(x1, S.loadVector(v1, j, from: E.self), S.multiplyAdd(x2, S.loadVector(v2, j, from: E.self), S.Vector()))
-                a = S.multiplyAdd(x3, S.loadVector(v3, j, from: E.self), a)
-                b = S.multiplyAdd(x4, S.loadVector(v4, j, from: E.self), b)
-                a = S.multiplyAdd(x5, S.loadVector(v5, j, from: E.self), a)
-                b = S.multiplyAdd(x6, S.loadVector(v6, j, from: E.self), b)
-                a = S.multiplyAdd(x7, S.loadVector(v7, j, from: E.self), a)
-                S.storeVector(a + b, yv, j)
-                j &+= lanes
-            }
-            while j < n {
-                var acc = y[j]
-                acc = Relaxed.multiplyAdd(xs[0], S(w0[j]), acc); acc = Relaxed.multiplyAdd(xs[1], S(w1[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[2], S(w2[j]), acc); acc = Relaxed.multiplyAdd(xs[3], S(w3[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[4], S(w4[j]), acc); acc = Relaxed.multiplyAdd(xs[5], S(w5[j]), acc)
-                acc = Relaxed.multiplyAdd(xs[6], S(w6[j]), acc); acc = Relaxed.multiplyAdd(xs[7], S(w7[j]), acc)
-                y[j] = acc
-                j &+= 1
+            for r in 0..<count {                                                       // these rows of W are in cache for the rows after the first
+                let xr = x + r &* ldx, yr = y + r &* n, yv = UnsafeMutableRawPointer(yr)
+                var xs = SIMD8<S>()
+                for q in 0..<rowsHere { xs[q] = alpha * xr[(p &+ q) &* incX] }
+                let x0 = S.Vector(repeating: xs[0]), x1 = S.Vector(repeating: xs[1])
+                let x2 = S.Vector(repeating: xs[2]), x3 = S.Vector(repeating: xs[3])
+                let x4 = S.Vector(repeating: xs[4]), x5 = S.Vector(repeating: xs[5])
+                let x6 = S.Vector(repeating: xs[6]), x7 = S.Vector(repeating: xs[7])
+                var j = 0
+                while j < vectorEnd {
+                    var a = S.multiplyAdd(x0, S.loadVector(v0, j, from: E.self), S.loadVector(yv, j, from: S.self))
+                    var b = S.multiplyAdd(x1, S.loadVector(v1, j, from: E.self), S.multiplyAdd(x2, S.loadVector(v2, j, from: E.self), S.Vector()))
+                    a = S.multiplyAdd(x3, S.loadVector(v3, j, from: E.self), a)
+                    b = S.multiplyAdd(x4, S.loadVector(v4, j, from: E.self), b)
+                    a = S.multiplyAdd(x5, S.loadVector(v5, j, from: E.self), a)
+                    b = S.multiplyAdd(x6, S.loadVector(v6, j, from: E.self), b)
+                    a = S.multiplyAdd(x7, S.loadVector(v7, j, from: E.self), a)
+                    S.storeVector(a + b, yv, j)
+                    j &+= lanes
+                }
+                while j < n {
+                    var acc = yr[j]
+                    acc = Relaxed.multiplyAdd(xs[0], S(w0[j]), acc); acc = Relaxed.multiplyAdd(xs[1], S(w1[j]), acc)
+                    acc = Relaxed.multiplyAdd(xs[2], S(w2[j]), acc); acc = Relaxed.multiplyAdd(xs[3], S(w3[j]), acc)
+                    acc = Relaxed.multiplyAdd(xs[4], S(w4[j]), acc); acc = Relaxed.multiplyAdd(xs[5], S(w5[j]), acc)
+                    acc = Relaxed.multiplyAdd(xs[6], S(w6[j]), acc); acc = Relaxed.multiplyAdd(xs[7], S(w7[j]), acc)
+                    yr[j] = acc
+                    j &+= 1
+                }
             }
             p &+= 8
         }
     }
 
-    /// `y[i] += alpha * dot(W[i, 0..<k], x)` for `i` in `0..<m`, W's rows `ldw` apart.
+    /// `y[r][i] += alpha * dot(W[i, 0..<k], x[r])` for `i` in `0..<m` and the `count`
+    /// rows of `x` (`k` apart; one row may be strided by `incX`) and of `y` (`ldy` apart),
+    /// W's rows `ldw` apart.
     @_specialize(where S == Double, E == Double)
     @_specialize(where S == Double, E == Float)
     @_specialize(where S == Float, E == Float)
     static func rowDots<S: MatrixScalar, E: MatrixScalar>(_ W: UnsafePointer<E>, _ m: Int, _ k: Int, _ ldw: Int,
-                                                          _ x: UnsafePointer<S>, _ incX: Int,
-                                                          _ y: UnsafeMutablePointer<S>, _ alpha: S) {
+                                                          _ x: UnsafePointer<S>, _ incX: Int, _ count: Int,
+                                                          _ y: UnsafeMutablePointer<S>, _ ldy: Int, _ alpha: S) {
         withUnsafeTemporaryAllocation(of: S.self, capacity: incX == 1 ? 0 : k) { tmp in
             var xs = x
             if incX != 1 {
                 for p in 0..<k { tmp[p] = x[p &* incX] }
                 xs = UnsafePointer(tmp.baseAddress!)
             }
-            let xv = UnsafeRawPointer(xs), lanes = S.lanes
             if S.self == Double.self && E.self == Float.self {
-                return widenedRowDots(UnsafeRawPointer(W), m, k, ldw, xv, UnsafeMutableRawPointer(y), Double(alpha))
+                return widenedRowDots(UnsafeRawPointer(W), m, k, ldw, UnsafeRawPointer(xs), count, UnsafeMutableRawPointer(y), ldy, Double(alpha))
             }
-            // Four accumulators: enough independent FMAs in flight that W streams at memory speed.
-            let vectorEnd = k / (4 &* lanes) * (4 &* lanes)
             for i in 0..<m {
                 let wv = UnsafeRawPointer(W + i &* ldw)
-                var s0 = S.Vector(), s1 = S.Vector(), s2 = S.Vector(), s3 = S.Vector()
-                var p = 0
-                while p < vectorEnd {
-                    let ahead = p &* MemoryLayout<E>.stride &+ prefetchAhead                // this pass reads 128 bytes of W
-                    swiftattention_prefetch(wv + ahead)
-                    swiftattention_prefetch(wv + (ahead &+ 64))
-                    s0 = S.multiplyAdd(S.loadVector(wv, p, from: E.self), S.loadVector(xv, p, from: S.self), s0)
-                    s1 = S.multiplyAdd(S.loadVector(wv, p &+ lanes, from: E.self), S.loadVector(xv, p &+ lanes, from: S.self), s1)
-                    s2 = S.multiplyAdd(S.loadVector(wv, p &+ 2 &* lanes, from: E.self), S.loadVector(xv, p &+ 2 &* lanes, from: S.self), s2)
-                    s3 = S.multiplyAdd(S.loadVector(wv, p &+ 3 &* lanes, from: E.self), S.loadVector(xv, p &+ 3 &* lanes, from: S.self), s3)
-                    p &+= 4 &* lanes
+                for r in 0..<count {                                                   // the line is in cache for the rows after the first
+                    let sum: S = dot(wv, UnsafeRawPointer(xs + r &* k), k, E.self)
+                    y[r &* ldy &+ i] += alpha * sum
                 }
-                var sum = ((s0 + s1) + (s2 + s3)).sum()
-                while p < k { sum = Relaxed.multiplyAdd(S(W[i &* ldw &+ p]), xs[p], sum); p &+= 1 }
-                y[i] += alpha * sum
             }
         }
+    }
+
+    /// The dot product of `k` elements of `E` at `w` (a row of W) with `k` of `S` at `x`.
+    @inline(__always)
+    static func dot<S: MatrixScalar, E: MatrixScalar>(_ wv: UnsafeRawPointer, _ xv: UnsafeRawPointer, _ k: Int, _: E.Type) -> S {
+        // Four accumulators: enough independent FMAs in flight that W streams at memory speed.
+        let lanes = S.lanes, vectorEnd = k / (4 &* lanes) * (4 &* lanes)
+        var s0 = S.Vector(), s1 = S.Vector(), s2 = S.Vector(), s3 = S.Vector()
+        var p = 0
+        while p < vectorEnd {
+            let ahead = p &* MemoryLayout<E>.stride &+ prefetchAhead                  // this pass reads 128 bytes of W
+            swiftattention_prefetch(wv + ahead)
+            swiftattention_prefetch(wv + (ahead &+ 64))
+            s0 = S.multiplyAdd(S.loadVector(wv, p, from: E.self), S.loadVector(xv, p, from: S.self), s0)
+            s1 = S.multiplyAdd(S.loadVector(wv, p &+ lanes, from: E.self), S.loadVector(xv, p &+ lanes, from: S.self), s1)
+            s2 = S.multiplyAdd(S.loadVector(wv, p &+ 2 &* lanes, from: E.self), S.loadVector(xv, p &+ 2 &* lanes, from: S.self), s2)
+            s3 = S.multiplyAdd(S.loadVector(wv, p &+ 3 &* lanes, from: E.self), S.loadVector(xv, p &+ 3 &* lanes, from: S.self), s3)
+            p &+= 4 &* lanes
+        }
+        var sum = ((s0 + s1) + (s2 + s3)).sum()
+        while p < k {
+            sum = Relaxed.multiplyAdd(S(wv.load(fromByteOffset: p &* MemoryLayout<E>.stride, as: E.self)),
+                                      xv.load(fromByteOffset: p &* MemoryLayout<S>.stride, as: S.self), sum)
+            p &+= 1
+        }
+        return sum
     }
 }
 
 extension SwiftGEMV {
-    /// ``rowDots(_:_:_:_:_:_:_:_:)`` for `Float` weights and `Double` x and y:
+    /// ``rowDots(_:_:_:_:_:_:_:_:_:_:)`` for `Float` weights and `Double` x and y:
     /// each vector holds eight `Double`s, widened from one 32-byte load of W
     /// (one AVX-512 register, or two AVX ones). Four-`Double` vectors, from
     /// 16-byte loads, need twice the instructions per byte of W and stream it
     /// slower (measured: docs/PERFORMANCE.md).
     /// `x` is contiguous.
     private static func widenedRowDots(_ W: UnsafeRawPointer, _ m: Int, _ k: Int, _ ldw: Int,
-                                       _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ alpha: Double) {
+                                       _ x: UnsafeRawPointer, _ count: Int, _ y: UnsafeMutableRawPointer, _ ldy: Int, _ alpha: Double) {
         typealias V = SIMD8<Double>
-        @inline(__always) func fma(_ w: UnsafeRawPointer, _ p: Int, _ acc: V) -> V {
-            let a = w.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
-            let b = x.loadUnaligned(fromByteOffset: p &* 8, as: V.self)
-            var r = acc
-            for l in 0..<8 { r[l] = Relaxed.multiplyAdd(Double(a[l]), b[l], acc[l]) }
-            return r
-        }
         let out = y.assumingMemoryBound(to: Double.self)
         let vectorEnd = k / 32 * 32
         for i in 0..<m {
             let w = W + i &* ldw &* 4
-            var s0 = V(), s1 = V(), s2 = V(), s3 = V()
-            var p = 0
-            while p < vectorEnd {
-                swiftattention_prefetch(w + (p &* 4 &+ prefetchAhead))                  // this pass reads 128 bytes of W
-                swiftattention_prefetch(w + (p &* 4 &+ prefetchAhead &+ 64))
-                s0 = fma(w, p, s0); s1 = fma(w, p &+ 8, s1); s2 = fma(w, p &+ 16, s2); s3 = fma(w, p &+ 24, s3)
-                p &+= 32
+            for r in 0..<count {                                                       // the line is in cache for the rows after the first
+                let xr = x + r &* k &* 8
+                @inline(__always) func fma(_ p: Int, _ acc: V) -> V {
+                    let a = w.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
+                    let b = xr.loadUnaligned(fromByteOffset: p &* 8, as: V.self)
+                    var r = acc
+                    for l in 0..<8 { r[l] = Relaxed.multiplyAdd(Double(a[l]), b[l], acc[l]) }
+                    return r
+                }
+                var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+                var p = 0
+                while p < vectorEnd {
+                    swiftattention_prefetch(w + (p &* 4 &+ prefetchAhead))              // this pass reads 128 bytes of W
+                    swiftattention_prefetch(w + (p &* 4 &+ prefetchAhead &+ 64))
+                    s0 = fma(p, s0); s1 = fma(p &+ 8, s1); s2 = fma(p &+ 16, s2); s3 = fma(p &+ 24, s3)
+                    p &+= 32
+                }
+                var sum = ((s0 + s1) + (s2 + s3)).sum()
+                while p < k {
+                    sum = Relaxed.multiplyAdd(Double(w.load(fromByteOffset: p &* 4, as: Float.self)), xr.load(fromByteOffset: p &* 8, as: Double.self), sum)
+                    p &+= 1
+                }
+                out[r &* ldy &+ i] += alpha * sum
             }
-            var sum = ((s0 + s1) + (s2 + s3)).sum()
-            while p < k {
-                sum = Relaxed.multiplyAdd(Double(w.load(fromByteOffset: p &* 4, as: Float.self)), x.load(fromByteOffset: p &* 8, as: Double.self), sum)
-                p &+= 1
-            }
-            out[i] += alpha * sum
         }
     }
 }

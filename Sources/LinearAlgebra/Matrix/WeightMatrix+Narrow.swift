@@ -154,14 +154,14 @@ extension WeightMatrix {
         }
     }
 
-    /// A product with narrow weights: up to ``NarrowGEMV/maxRows`` rows of
+    /// A product with narrow weights: up to ``rowwiseLimit`` rows of
     /// `Float`s whose outputs are dot products with the stored lines run
     /// ``NarrowGEMV``; anything else widens panels of the weights into `S` for
     /// the backend's GEMM.
     func multiplyNarrow<S: MatrixScalar>(_ x: UnsafePointer<S>, rows m: Int, transposed: Bool,
                                          into y: UnsafeMutablePointer<S>, beta: S, backend: Backend) {
         let threads = KernelThreads.current
-        if m <= NarrowGEMV.maxRows && S.self == Float.self && transposed != floatsTransposed {
+        if m <= WeightMatrix.rowwiseLimit && S.self == Float.self && transposed != floatsTransposed {
             let (xf, yf): (UnsafePointer<Float>, UnsafeMutablePointer<Float>) = (Kernels.raw(x), Kernels.rawMutable(y))
             switch storage {
             case let .bfloat16(values):

@@ -290,7 +290,7 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// ``multiply(_:rows:transposed:into:beta:backend:)`` with `Float` activations:
     /// `Float` weights go straight to `cblas_sgemm` or the pure-Swift `Float`
-    /// GEMM (one row: the pure-Swift GEMV, see ``oneRow``); narrow ones to
+    /// GEMM (up to ``rowwiseLimit`` rows: the pure-Swift GEMV, see ``fewRows``); narrow ones to
     /// ``multiplyNarrow(_:rows:transposed:into:beta:backend:)``. Weights held only
     /// as `Double` (not exactly `Float`s) are multiplied in `Double` and the
     /// result rounded; ``roundedToFloat()`` avoids that.
@@ -300,8 +300,8 @@ public struct WeightMatrix: Sendable, Equatable {
         switch storage {
         case let .float(values), let .both(_, values):
             values.withUnsafeBufferPointer { w in
-                if m == 1 {
-                    oneRow(w.baseAddress!, x, transposed: transposed, y, beta: beta, threads: KernelThreads.current)
+                if m <= WeightMatrix.rowwiseLimit {
+                    fewRows(w.baseAddress!, x, count: m, transposed: transposed, y, beta: beta, threads: KernelThreads.current)
                 } else {
                     Kernels.multiply(x, lda: k, transposeA: false, w.baseAddress!, ldb: lineLength, transposeB: transposed != floatsTransposed,
                                      y, ldc: n, m: m, n: n, k: k, beta: beta, backend: backend)   // [m, k] · op(W) -> [m, n]
@@ -324,13 +324,14 @@ public struct WeightMatrix: Sendable, Equatable {
 
     /// `y = x · W + beta · y` (`[m, rows] · [rows, cols] -> [m, cols]`), or with
     /// `transposed`, `y = x · Wᵀ + beta · y` (`[m, cols] · [cols, rows] -> [m, rows]`).
-    /// Rows of `x` and `y` are contiguous. One-row products are matrix–vector
-    /// products, on the pure-Swift GEMV whatever the backend (see ``oneRow``); for GEMMs without a
+    /// Rows of `x` and `y` are contiguous. Products of up to ``rowwiseLimit`` rows are
+    /// matrix–vector products, on the pure-Swift GEMV whatever the backend (see ``fewRows``),
+    /// and each row of `y` is then what that row of `x` alone would give; for GEMMs without a
     /// `Double` copy, the pure-Swift GEMM widens them as it packs them, or, on
     /// ``Backend/blas`` from ``widenFromRows`` rows on, they are widened a panel at
     /// a time for OpenBLAS. With both copies, GEMVs read the `Float`s and GEMMs
     /// the `Double`s. Narrow weights (bfloat16, int8) are widened a panel at a
-    /// time, except in a `Float` one-row product (``NarrowGEMV``).
+    /// time, except in `Float` products of up to ``rowwiseLimit`` rows (``NarrowGEMV``).
     /// `S` is `Double` or `Float`; see ``multiplyFloat`` for the latter.
     @inline(__always)
     package func multiply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows m: Int, transposed: Bool = false,
@@ -348,15 +349,15 @@ public struct WeightMatrix: Sendable, Equatable {
         let threads = KernelThreads.current
         func doubles(_ values: [Double]) {
             values.withUnsafeBufferPointer { w in
-                if m == 1 { return oneRow(w.baseAddress!, x, transposed: transposed, y, beta: beta, threads: threads) }
+                if m <= WeightMatrix.rowwiseLimit { return fewRows(w.baseAddress!, x, count: m, transposed: transposed, y, beta: beta, threads: threads) }
                 Kernels.multiply(x, lda: k, transposeA: false, w.baseAddress!, ldb: cols, transposeB: transposed,
                                  y, ldc: n, m: m, n: n, k: k, beta: beta, backend: backend, threads: threads)
             }
         }
         func floats(_ values: WeightBuffer<Float>) {
             values.withUnsafeBufferPointer { w in
-                if m == 1 {
-                    oneRow(w.baseAddress!, x, transposed: transposed, y, beta: beta, threads: threads)
+                if m <= WeightMatrix.rowwiseLimit {
+                    fewRows(w.baseAddress!, x, count: m, transposed: transposed, y, beta: beta, threads: threads)
                 } else if backend == .swift || m < WeightMatrix.widenFromRows {
                     SwiftGEMM.run(x, lda: k, transposeA: false, w.baseAddress!, ldb: lineLength, transposeB: transposed != floatsTransposed,
                                   y, ldc: n, m: m, n: n, k: k, alpha: 1, beta: beta, threads: threads)   // widened as packed
@@ -368,21 +369,30 @@ public struct WeightMatrix: Sendable, Equatable {
         switch storage {
         case let .double(values): doubles(values)
         case let .float(values): floats(values)
-        case let .both(d, f): if m == 1 { floats(f) } else { doubles(d) }
+        case let .both(d, f): if m <= WeightMatrix.rowwiseLimit { floats(f) } else { doubles(d) }
         case .bfloat16, .int8: multiplyNarrow(x, rows: m, transposed: transposed, into: y, beta: beta, backend: backend)
         }
     }
 
-    /// A one-row product (`[1, k] · op(W) -> [1, n]`, a token being decoded) on
-    /// either backend: the pure-Swift GEMV, which streams W at the memory's speed
+    /// Products of up to this many rows of `x` (tokens being decoded, of one
+    /// sequence or of several decoded together, or a short prompt) run on the
+    /// matrix–vector kernels, which read each part of W once for all the rows
+    /// and give every row of the result, bit for bit, as that row alone would:
+    /// what a sequence decodes never depends on what is decoded beside it
+    /// (narrow weights: in products along their stored lines, as every model's
+    /// are; across them they are widened for a GEMM). Longer products go to a GEMM.
+    package static let rowwiseLimit = 16
+
+    /// A product of `count` ≤ ``rowwiseLimit`` rows (`[count, k] · op(W) -> [count, n]`)
+    /// on either backend: the pure-Swift GEMV, which streams W at the memory's speed
     /// (OpenBLAS 0.3.21's `dgemv` and `sgemv` are slower or level: compare the
     /// `raw` and `swift` rows of `bench --filter gemv,sgemv`).
-    private func oneRow<S: MatrixScalar, E: MatrixScalar>(_ w: UnsafePointer<E>, _ x: UnsafePointer<S>, transposed: Bool,
-                                                          _ y: UnsafeMutablePointer<S>, beta: S, threads: Int) {
+    private func fewRows<S: MatrixScalar, E: MatrixScalar>(_ w: UnsafePointer<E>, _ x: UnsafePointer<S>, count: Int, transposed: Bool,
+                                                           _ y: UnsafeMutablePointer<S>, beta: S, threads: Int) {
         // Transposed Floats hold Wᵀ `[cols, rows]`: x · W is Wᵀ's W · x form.
         let flip = E.self == Float.self && floatsTransposed
         SwiftGEMV.run(w: w, rows: flip ? cols : rows, cols: flip ? rows : cols, ldw: flip ? rows : cols,
-                      transposed: transposed != flip, x: x, incX: 1, y: y, alpha: 1, beta: beta, threads: threads)
+                      transposed: transposed != flip, x: x, incX: 1, count: count, y: y, alpha: 1, beta: beta, threads: threads)
     }
 
     /// From this many rows of `x` on, a product with `Float` weights on ``Backend/blas``
