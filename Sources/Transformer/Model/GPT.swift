@@ -91,40 +91,105 @@ public struct GPT: Sendable, Equatable {
         try run(tokens, cache: cache, logits: &logits, allPositions: allPositions, backend: backend ?? self.backend ?? .default)
     }
 
-    /// The forward pass (see ``forward(_:cache:logits:allPositions:backend:)``), reporting
-    /// to `recorder` when there is one (``trace(_:top:backend:)``).
+    /// Runs the next tokens of several sequences in one pass: `tokens[s]` are the
+    /// next positions of the sequence in `caches[s]` (one cache per sequence, no
+    /// cache twice), whose keys and values are appended there. Writes
+    /// `[sequences, n_vocab]` into `logits`: row `s` is the next-token logits
+    /// after sequence `s`'s last new token.
+    ///
+    /// Each weight product runs once, on the rows of every sequence together
+    /// (the weights stream from memory once for all of them); each sequence's
+    /// attention sees only its own positions. Decoding one token for each of up
+    /// to 16 sequences, every row of logits is, bit for bit, what that sequence
+    /// alone gives (``forward(_:cache:logits:allPositions:backend:)``): what one
+    /// sequence decodes does not depend on the others.
+    ///
+    /// ```swift
+    /// let a = try KVCache(config: gpt.config), b = try KVCache(config: gpt.config)
+    /// try gpt.forward([promptA], cache: a, logits: &logits)     // prompts one at a time
+    /// try gpt.forward([promptB], cache: b, logits: &logits)
+    /// try gpt.forward([[nextA], [nextB]], caches: [a, b], logits: &logits)   // [2, n_vocab]
+    /// ```
+    ///
+    /// - Throws: ``InputError`` as the one-sequence pass does, for any sequence,
+    ///   or ``ModelError`` when `tokens` and `caches` differ in count, are empty,
+    ///   or repeat a cache; no cache changes then.
+    public func forward(_ tokens: [[Int]], caches: [KVCache], logits: inout Matrix, backend: Backend? = nil) throws {
+        guard !caches.isEmpty, tokens.count == caches.count else {
+            throw ModelError.invalidValue(field: "caches", reason: "must be one per sequence and at least one: \(tokens.count) sequences, \(caches.count) caches")
+        }
+        guard Set(caches.map(ObjectIdentifier.init)).count == caches.count else {
+            throw ModelError.invalidValue(field: "caches", reason: "a cache holds one sequence: the same cache appears twice")
+        }
+        try tokens.withUnsafeBufferPointer { t in
+            try caches.withUnsafeBufferPointer { c in
+                try run(t, caches: c, logits: &logits, allPositions: false, backend: backend ?? self.backend ?? .default)
+            }
+        }
+    }
+
+    /// The forward pass of one sequence (see ``forward(_:cache:logits:allPositions:backend:)``),
+    /// reporting to `recorder` when there is one (``trace(_:top:backend:)``).
     func run(_ tokens: [Int], cache: KVCache, logits: inout Matrix, allPositions: Bool, backend: Backend,
              recorder: TraceRecorder? = nil) throws {
-        let start = cache.count, n = tokens.count
-        try checkInput(tokens, startingAt: start)
-        guard cache.fits(config) else {
-            throw ModelError.invalidValue(field: "cache", reason: "made for \(cache.shapeDescription), the model has \(config.nLayer) layers of \(config.keyValueHeads) key/value heads of width \(config.headSize)")
+        try withUnsafePointer(to: tokens) { t in
+            try withUnsafePointer(to: cache) { c in
+                try run(UnsafeBufferPointer(start: t, count: 1), caches: UnsafeBufferPointer(start: c, count: 1), logits: &logits,
+                        allPositions: allPositions, backend: backend, recorder: recorder)
+            }
         }
-        if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
-        try cache.prepare(for: dtype)
+    }
+
+    /// The forward pass of one or more sequences, `tokens[s]` after the positions in
+    /// `caches[s]`: every input is checked before any cache changes.
+    private func run(_ tokens: UnsafeBufferPointer<[Int]>, caches: UnsafeBufferPointer<KVCache>, logits: inout Matrix, allPositions: Bool,
+                     backend: Backend, recorder: TraceRecorder? = nil) throws {
+        for (sequence, cache) in zip(tokens, caches) {
+            let start = cache.count, n = sequence.count
+            try checkInput(sequence, startingAt: start)
+            guard cache.fits(config) else {
+                throw ModelError.invalidValue(field: "cache", reason: "made for \(cache.shapeDescription), the model has \(config.nLayer) layers of \(config.keyValueHeads) key/value heads of width \(config.headSize)")
+            }
+            if start + n > cache.capacity { throw InputError.contextOverflow(count: start + n, context: cache.capacity) }
+            try cache.check(dtype)
+        }
+        for cache in caches { cache.prepare(for: dtype) }
         switch dtype {
-        case .float64: run(tokens, in: Double.self, cache: cache, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
-        case .float32: run(tokens, in: Float.self, cache: cache, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
+        case .float64: run(tokens, in: Double.self, caches: caches, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
+        case .float32: run(tokens, in: Float.self, caches: caches, logits: &logits, allPositions: allPositions, backend: backend, recorder: recorder)
         }
     }
 
     /// The forward pass in `S` (the model's ``dtype``), on checked input.
     @_specialize(where S == Double)
     @_specialize(where S == Float)
-    private func run<S: MatrixScalar>(_ tokens: [Int], in: S.Type, cache: KVCache, logits: inout Matrix, allPositions: Bool,
-                                      backend: Backend, recorder: TraceRecorder?) {
-        let start = cache.count, n = tokens.count, d = config.nEmbd
-        let ws = cache.workspace
+    private func run<S: MatrixScalar>(_ tokens: UnsafeBufferPointer<[Int]>, in: S.Type, caches: UnsafeBufferPointer<KVCache>, logits: inout Matrix,
+                                      allPositions: Bool, backend: Backend, recorder: TraceRecorder?) {
+        var n = 0                                                                     // rows: every sequence's new positions
+        for sequence in tokens { n += sequence.count }
+        let d = config.nEmbd, ws = caches[0].workspace
         let x = ws.buffer(.x, n * d, of: S.self)
-        embed(tokens, startPosition: start, into: x)                                  // [n] -> [n, d]
-        recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
-        for (l, block) in blocks.enumerated() {
-            block.apply(x, rows: n, cache: cache.layer(l, of: S.self), workspace: ws, backend: backend, recorder: recorder)   // [n, d] -> [n, d]
-            recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
+        var row = 0
+        for (sequence, cache) in zip(tokens, caches) {
+            embed(sequence, startPosition: cache.count, into: x + row * d)            // [n_s] -> [n_s, d], after the previous sequence's rows
+            row += sequence.count
         }
-        cache.count = start + n
-        let first = allPositions ? 0 : n - 1
-        unembed(x + first * d, rows: n - first, into: &logits, workspace: ws, backend: backend)   // [rows, d] -> [rows, n_vocab]
+        recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
+        withUnsafeTemporaryAllocation(of: KVCache.Layer<S>.self, capacity: caches.count) { layers in
+            for (l, block) in blocks.enumerated() {
+                for s in caches.indices { layers.initializeElement(at: s, to: caches[s].layer(l, of: S.self, adding: tokens[s].count)) }
+                block.apply(x, caches: UnsafeBufferPointer(layers), workspace: ws, backend: backend, recorder: recorder)   // [n, d] -> [n, d]
+                recorder?.residual.append(TraceRecorder.matrix(x, rows: n, cols: d))
+            }
+        }
+        for s in caches.indices { caches[s].count += tokens[s].count }
+        if allPositions { return unembed(x, rows: n, into: &logits, workspace: ws, backend: backend) }   // [n, d] -> [n, n_vocab]
+        var last = -1
+        for s in tokens.indices {                                                      // each sequence's last row, moved up to row s
+            last += tokens[s].count
+            if last != s { (x + s * d).update(from: x + last * d, count: d) }
+        }
+        unembed(x, rows: caches.count, into: &logits, workspace: ws, backend: backend)   // [sequences, d] -> [sequences, n_vocab]
     }
 
     /// Next-token logits from `rows` rows of the residual stream: the final

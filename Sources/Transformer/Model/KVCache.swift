@@ -59,13 +59,17 @@ public final class KVCache {
 
     deinit { buffers.forEach { $0.deallocate() } }
 
-    /// Makes the cache hold `dtype` elements: reallocated when it is empty,
-    /// an error when it holds positions of the other dtype.
-    func prepare(for dtype: DType) throws {
-        if dtype == self.dtype { return }
-        guard count == 0 else {
+    /// Throws unless the cache can hold `dtype` elements: it does, or it is empty.
+    func check(_ dtype: DType) throws {
+        guard dtype == self.dtype || count == 0 else {
             throw ModelError.invalidValue(field: "cache", reason: "holds \(count) positions in \(self.dtype.rawValue), the model computes in \(dtype.rawValue): reset() it first")
         }
+    }
+
+    /// Makes the cache hold `dtype` elements (``check(_:)`` passed): reallocated when it held the other.
+    func prepare(for dtype: DType) {
+        if dtype == self.dtype { return }
+        precondition(count == 0, "KVCache: prepare(for:) on a cache holding positions")
         buffers.forEach { $0.deallocate() }
         self.dtype = dtype
         allocate()
@@ -86,19 +90,20 @@ public final class KVCache {
     /// Forgets every position, keeping the memory.
     public func reset() { count = 0 }
 
-    /// Layer `l`'s keys and values as `S`s, with the positions held so far.
-    package func layer<S: MatrixScalar>(_ l: Int, of: S.Type) -> Layer<S> {
+    /// Layer `l`'s keys and values as `S`s, with the positions held so far,
+    /// for a pass that appends `rows` more.
+    package func layer<S: MatrixScalar>(_ l: Int, of: S.Type, adding rows: Int) -> Layer<S> {
         precondition(DType.of(S.self) == dtype, "KVCache: \(dtype.rawValue) cache read as \(S.self)")
         let elements = max(capacity * width, 1)
         return Layer(keys: buffers[2 * l].bindMemory(to: S.self, capacity: elements), values: buffers[2 * l + 1].bindMemory(to: S.self, capacity: elements),
-                     capacity: capacity, count: count, heads: heads, headSize: headSize)
+                     capacity: capacity, count: count, rows: rows, heads: heads, headSize: headSize)
     }
 
     /// One layer's keys and values: per head a `[capacity, head_size]` matrix,
-    /// of which the first `count` rows are filled.
+    /// of which the first `count` rows are filled; a pass appends `rows` more.
     package struct Layer<S: MatrixScalar> {
         let keys: UnsafeMutablePointer<S>, values: UnsafeMutablePointer<S>
-        let capacity: Int, count: Int, heads: Int, headSize: Int
+        let capacity: Int, count: Int, rows: Int, heads: Int, headSize: Int
 
         /// Head `h`'s keys, `[capacity, head_size]`.
         func keys(head h: Int) -> UnsafeMutablePointer<S> { keys + h * capacity * headSize }

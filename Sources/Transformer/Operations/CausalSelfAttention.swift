@@ -99,26 +99,42 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
         precondition(x.cols == width, "CausalSelfAttention: input \(x.shapeDescription) does not fit width \(width)")
         let cache = KVCache(layers: 1, heads: nKVHead, headSize: headSize, capacity: x.rows, dtype: .of(S.self))   // these rows only
         return DenseMatrix(rows: x.rows, cols: width) { y in                           // [n, d] -> [n, d]
-            x.withElements { apply($0, rows: x.rows, cache: cache.layer(0, of: S.self), workspace: cache.workspace, into: y, backend: backend) }
+            x.withElements { xp in
+                withUnsafePointer(to: cache.layer(0, of: S.self, adding: x.rows)) {
+                    apply(xp, caches: UnsafeBufferPointer(start: $0, count: 1), workspace: cache.workspace, into: y, backend: backend)
+                }
+            }
         }
     }
 
-    /// Attention of `n` new rows `x` (`[n, d]`) to themselves and to the
-    /// `cache.count` positions before them, whose keys and values are in `cache`;
-    /// appends the new rows' keys and values there and writes `[n, d]` into `y`.
+    /// Attention of new rows `x` to themselves and to the positions before
+    /// them. The rows are those of one or more sequences, one after another:
+    /// `caches[s]` holds sequence `s`'s earlier keys and values and says how many
+    /// new rows are its (`rows`); `x` is `[n, d]` for `n` the sum of those. Each
+    /// sequence's new keys and values are appended to its cache, its rows attend
+    /// only to its own positions, and `[n, d]` goes into `y`. The projections run
+    /// on all `n` rows at once (one product per weight matrix).
     ///
-    /// The heads run side by side (one thread each, on the pure-Swift kernels)
-    /// except when decoding one row early in a sequence, where handing two tiny
-    /// matrix–vector products to another thread costs about what it saves.
+    /// The heads (of every sequence) run side by side, one thread each on the
+    /// pure-Swift kernels, except when decoding one row of one sequence early
+    /// on, where handing two tiny matrix–vector products to another thread costs
+    /// about what it saves.
     ///
-    /// With `patterns` (`[n_head, n, cache.count + n]`), each head's attention
-    /// weights are copied there as well (for a trace).
-    package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, rows n: Int, cache: KVCache.Layer<S>, workspace ws: Workspace,
+    /// With `patterns` (one sequence: `[n_head, n, cache.count + n]`), each head's
+    /// attention weights are copied there as well (for a trace).
+    package func apply<S: MatrixScalar>(_ x: UnsafePointer<S>, caches: UnsafeBufferPointer<KVCache.Layer<S>>, workspace ws: Workspace,
                                         into y: UnsafeMutablePointer<S>, backend: Backend,
                                         patterns: UnsafeMutablePointer<Double>? = nil) {
-        let hd = headSize, qd = queryWidth, kd = nKVHead * hd, start = cache.count, total = start + n
-        precondition(cache.headSize == hd && cache.heads == nKVHead && total <= cache.capacity,
-                     "CausalSelfAttention: a cache of \(cache.capacity) positions of \(cache.heads) heads of \(cache.headSize) cannot take \(n) rows after \(start) of \(nKVHead) heads of \(hd)")
+        let hd = headSize, qd = queryWidth, kd = nKVHead * hd
+        var n = 0, longest = 0, most = 0                                               // rows in all; the most positions, and rows, of one sequence
+        for cache in caches {
+            precondition(cache.headSize == hd && cache.heads == nKVHead && cache.count + cache.rows <= cache.capacity,
+                         "CausalSelfAttention: a cache of \(cache.capacity) positions of \(cache.heads) heads of \(cache.headSize) cannot take \(cache.rows) rows after \(cache.count) of \(nKVHead) heads of \(hd)")
+            n += cache.rows
+            longest = max(longest, cache.count + cache.rows)
+            most = max(most, cache.rows)
+        }
+        precondition(patterns == nil || caches.count == 1, "CausalSelfAttention: patterns are copied for one sequence")
         let qkv = ws.buffer(.qkv, n * (qd + 2 * kd), of: S.self)
         let q: UnsafeMutablePointer<S>, k: UnsafeMutablePointer<S>, v: UnsafeMutablePointer<S>, ldq: Int, ldk: Int
         if let cAttn {
@@ -130,24 +146,30 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
             kProj!.apply(x, rows: n, into: k, backend: backend)                        // [n, d] -> [n, n_kv_head·hd]
             vProj!.apply(x, rows: n, into: v, backend: backend)                        // [n, d] -> [n, n_kv_head·hd]
         }
-        if let rope {                                                                  // rotated by position, in place
-            rope.apply(q, rows: n, stride: ldq, heads: nHead, headSize: hd, start: start, workspace: ws)
-            rope.apply(k, rows: n, stride: ldk, heads: nKVHead, headSize: hd, start: start, workspace: ws)
-        }
-        for h in 0..<nKVHead {                                                         // new keys, values -> the cache
-            for i in 0..<n {
-                (cache.keys(head: h) + (start + i) * hd).update(from: k + i * ldk + h * hd, count: hd)
-                (cache.values(head: h) + (start + i) * hd).update(from: v + i * ldk + h * hd, count: hd)
+        var r0 = 0
+        for cache in caches {                                                          // sequence by sequence, its rows r0..<r0 + rows
+            let start = cache.count, qs = q + r0 * ldq, ks = k + r0 * ldk, vs = v + r0 * ldk
+            if let rope {                                                              // rotated by position, in place
+                rope.apply(qs, rows: cache.rows, stride: ldq, heads: nHead, headSize: hd, start: start, workspace: ws)
+                rope.apply(ks, rows: cache.rows, stride: ldk, heads: nKVHead, headSize: hd, start: start, workspace: ws)
             }
+            for h in 0..<nKVHead {                                                     // new keys, values -> the cache
+                for i in 0..<cache.rows {
+                    (cache.keys(head: h) + (start + i) * hd).update(from: ks + i * ldk + h * hd, count: hd)
+                    (cache.values(head: h) + (start + i) * hd).update(from: vs + i * ldk + h * hd, count: hd)
+                }
+            }
+            r0 += cache.rows
         }
         let heads = ws.buffer(.heads, n * qd, of: S.self)                              // [n, n_head·hd]: head h in columns h·hd…
         // Worked out once, as the scores buffer is sized for it. Heads side by side
         // pay for themselves past about 64 positions (docs/PERFORMANCE.md).
-        let workers = n == 1 && total < 64 ? 1 : min(KernelThreads.current, nHead)
-        let blockRows = min(n, attentionBlockRows)
-        var job = HeadAttention(queries: q, ldq: ldq, out: heads, scores: ws.buffer(.scores, workers * blockRows * total, of: S.self),
-                                cache: cache, rows: n, group: nHead / nKVHead, patterns: patterns)
-        withUnsafeMutablePointer(to: &job) { parallelKernels(nHead, workers: workers, context: $0, S.self == Float.self ? floatHeads : doubleHeads) }
+        let items = caches.count * nHead
+        let workers = caches.count == 1 && n == 1 && longest < 64 ? 1 : min(KernelThreads.current, items)
+        let perWorker = min(most, attentionBlockRows) * longest
+        var job = HeadAttention(queries: q, ldq: ldq, out: heads, scores: ws.buffer(.scores, workers * perWorker, of: S.self), scoresPerWorker: perWorker,
+                                caches: caches, heads: nHead, group: nHead / nKVHead, patterns: patterns)
+        withUnsafeMutablePointer(to: &job) { parallelKernels(items, workers: workers, context: $0, S.self == Float.self ? floatHeads : doubleHeads) }
         cProj.apply(heads, rows: n, into: y, backend: backend)                        // [n, n_head·hd] -> [n, d]
     }
 }
@@ -156,23 +178,29 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
 /// the positions it can see, so a prompt does about half the work of the full square.
 private let attentionBlockRows = 64
 
-/// One layer's attention for `rows` new positions, head by head: the work
-/// handed to the threads, as a C function on a pointer to this (a decoded
-/// token allocates nothing).
+/// One layer's attention for the new rows of one or more sequences, head by
+/// head: the work handed to the threads, as a C function on a pointer to this
+/// (a decoded token allocates nothing).
 private struct HeadAttention<S: MatrixScalar> {
-    /// `[rows, ldq]` queries (head h at columns h·hd…); `[rows, n_head·hd]` output; per worker `[blockRows, start + rows]` scores.
-    let queries: UnsafeMutablePointer<S>, ldq: Int, out: UnsafeMutablePointer<S>, scores: UnsafeMutablePointer<S>
-    let cache: KVCache.Layer<S>
-    /// How many new rows, and how many query heads share a key and value head.
-    let rows: Int, group: Int
-    /// Where to copy the weights, `[heads, rows, start + rows]`, if anywhere.
+    /// `[rows, ldq]` queries (head h at columns h·hd…); `[rows, n_head·hd]` output; per worker
+    /// `scoresPerWorker` elements of scores (a block of rows of a sequence, by its positions).
+    let queries: UnsafeMutablePointer<S>, ldq: Int, out: UnsafeMutablePointer<S>, scores: UnsafeMutablePointer<S>, scoresPerWorker: Int
+    /// Each sequence's cache (its rows follow the previous sequence's).
+    let caches: UnsafeBufferPointer<KVCache.Layer<S>>
+    /// How many query heads, and how many of them share a key and value head.
+    let heads: Int, group: Int
+    /// Where to copy the weights (one sequence), `[heads, rows, start + rows]`, if anywhere.
     let patterns: UnsafeMutablePointer<Double>?
 
-    /// Query head `head`'s attention, in worker `worker`'s scores.
-    func run(head: Int, worker: Int) {
-        let n = rows, hd = cache.headSize, ldo = group * cache.heads * hd, start = cache.count, total = start + n
+    /// Item `item`: query head `item % heads` of sequence `item / heads`, in worker `worker`'s scores.
+    func run(item: Int, worker: Int) {
+        let sequence = item / heads, head = item % heads, cache = caches[sequence]
+        var first = 0                                                                  // the sequence's first row
+        for s in 0..<sequence { first += caches[s].rows }
+        let n = cache.rows, hd = cache.headSize, ldo = heads * hd, start = cache.count, total = start + n
+        let queries = self.queries + first * ldq, out = self.out + first * ldo
         let k = cache.keys(head: head / group), v = cache.values(head: head / group)
-        let scores = self.scores + worker * min(n, attentionBlockRows) * total
+        let scores = self.scores + worker * scoresPerWorker
         let scale = 1 / S(hd).squareRoot()
         var r0 = 0
         while r0 < n {
@@ -197,6 +225,6 @@ private struct HeadAttention<S: MatrixScalar> {
     }
 }
 
-/// The C functions that run one head of the job their context points to, one per scalar.
-private let doubleHeads: ParallelKernelTask = { $0!.assumingMemoryBound(to: HeadAttention<Double>.self).pointee.run(head: $1, worker: $2) }
-private let floatHeads: ParallelKernelTask = { $0!.assumingMemoryBound(to: HeadAttention<Float>.self).pointee.run(head: $1, worker: $2) }
+/// The C functions that run one item of the job their context points to, one per scalar.
+private let doubleHeads: ParallelKernelTask = { $0!.assumingMemoryBound(to: HeadAttention<Double>.self).pointee.run(item: $1, worker: $2) }
+private let floatHeads: ParallelKernelTask = { $0!.assumingMemoryBound(to: HeadAttention<Float>.self).pointee.run(item: $1, worker: $2) }

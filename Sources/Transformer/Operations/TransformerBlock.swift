@@ -50,23 +50,28 @@ public struct TransformerBlock: OperationModel, ParameterModule, Equatable {
         precondition(x.cols == width, "TransformerBlock: input \(x.shapeDescription) does not fit width \(width)")
         let cache = KVCache(layers: 1, heads: attn.nKVHead, headSize: attn.headSize, capacity: x.rows, dtype: .of(S.self))   // these rows only
         var y = x                                                                        // [n, d]
-        y.elements.withUnsafeMutableBufferPointer {
-            apply($0.baseAddress!, rows: x.rows, cache: cache.layer(0, of: S.self), workspace: cache.workspace, backend: backend)
+        y.elements.withUnsafeMutableBufferPointer { y in
+            withUnsafePointer(to: cache.layer(0, of: S.self, adding: x.rows)) {
+                apply(y.baseAddress!, caches: UnsafeBufferPointer(start: $0, count: 1), workspace: cache.workspace, backend: backend)
+            }
         }
         return y                                                                         // [n, d]
     }
 
-    /// The block on `n` rows of the residual stream `x` (`[n, d]`), in place;
-    /// attention sees the `cache.count` earlier positions held in `cache` and
-    /// appends these rows' keys and values.
-    /// With a `recorder` (a trace), the attention patterns and both updates are copied to it.
-    package func apply<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, rows n: Int, cache: KVCache.Layer<S>, workspace ws: Workspace,
+    /// The block on `n` rows of the residual stream `x` (`[n, d]`), in place:
+    /// the rows of one or more sequences, one after another, `caches[s].rows` of
+    /// sequence `s`, whose attention sees the `caches[s].count` earlier positions
+    /// held there and appends these rows' keys and values.
+    /// With a `recorder` (a trace, one sequence), the attention patterns and both updates are copied to it.
+    package func apply<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, caches: UnsafeBufferPointer<KVCache.Layer<S>>, workspace ws: Workspace,
                                         backend: Backend, recorder: TraceRecorder? = nil) {
-        let d = width, total = cache.count + n
+        var n = 0
+        for cache in caches { n += cache.rows }
+        let d = width, total = caches[0].count + n                                     // (positions seen: with a recorder, one sequence)
         let h = ws.buffer(.h, n * d, of: S.self), update = ws.buffer(.update, n * d, of: S.self)
         ln1.apply(x, rows: n, width: d, into: h)                                        // [n, d]
         let patterns = recorder?.patternBuffer(heads: attn.nHead, rows: n, cols: total)
-        attn.apply(h, rows: n, cache: cache, workspace: ws, into: update, backend: backend, patterns: patterns)   // [n, d] -> [n, d]
+        attn.apply(h, caches: caches, workspace: ws, into: update, backend: backend, patterns: patterns)   // [n, d] -> [n, d]
         recorder?.finishAttention(heads: attn.nHead, rows: n, cols: total)
         recorder?.attentionUpdates.append(SublayerUpdate(TraceRecorder.matrix(update, rows: n, cols: d)))
         add(update, into: x, count: n * d)                                              // x += attn(ln_1(x))
