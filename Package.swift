@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -13,6 +13,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        // `gpt serve` (the Serving target only: a package linking SwiftAttention builds none of these).
+        // Without the default traits, which would also build swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // `swift package generate-documentation` (scripts/docs); a plugin: nothing of it is linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -36,10 +41,20 @@ let package = Package(
         .target(name: "SwiftAttention", dependencies: ["LinearAlgebra", "Transformer"]),
         // What the executables share: the JSON writer, the re-run with better OpenBLAS kernels.
         .target(name: "CommandSupport", dependencies: ["SwiftAttention"]),
+        // `gpt serve`: the OpenAI-compatible HTTP server over the library's ContinuousBatcher.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "SwiftAttention", "CommandSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "gpt",
             dependencies: [
-                "SwiftAttention", "CommandSupport",
+                "SwiftAttention", "CommandSupport", "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -12,6 +12,7 @@ package enum JSON {
     case bool(Bool)
     case array([JSON])
     case object([(String, JSON)])
+    case null
 
     package var text: String {
         switch self {
@@ -21,6 +22,7 @@ package enum JSON {
         case let .bool(b): return b ? "true" : "false"
         case let .array(items): return "[" + items.map(\.text).joined(separator: ",") + "]"
         case let .object(pairs): return "{" + pairs.map { Self.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        case .null: return "null"
         }
     }
 

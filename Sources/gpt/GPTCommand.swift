@@ -15,7 +15,7 @@ struct GPTCommand: ParsableCommand {
             """,
         version: "0.3.0",
         subcommands: [HandmadeCommand.self, InfoCommand.self, LogitsCommand.self, GenerateCommand.self,
-                      InspectCommand.self, TokenizeCommand.self, DetokenizeCommand.self, CreateRandomCommand.self]
+                      InspectCommand.self, TokenizeCommand.self, DetokenizeCommand.self, CreateRandomCommand.self, ServeCommand.self]
     )
 
     /// Parses and runs, turning every error into one line on stderr and its
