@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -78,3 +79,12 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["gpt", "Bench", "Fuzz", "LinearAlgebra", "Transformer", "TestSupport"]),
     ]
 )
+
+// scripts/test's second pass builds the engine alone, with the release build's AVX-512
+// kernels (SWIFTATTENTION_ENGINE_ONLY=1, in its own scratch path and manifest cache):
+// LinearAlgebra and its tests, not the model layer, the tools or the server's packages.
+if ProcessInfo.processInfo.environment["SWIFTATTENTION_ENGINE_ONLY"] == "1" {
+    let engine: Set = ["COpenBLAS", "CPrefetch", "LinearAlgebra", "TestSupport", "LinearAlgebraTests"]
+    package.targets.removeAll { !engine.contains($0.name) }
+    package.products.removeAll { $0.name != "LinearAlgebra" }
+}

@@ -61,8 +61,9 @@ struct Job: Sendable {
         case let other?: throw APIError.invalid("'stream_options' must be an object, found \(other.typeName)", param: "stream_options")
         }
         (self.kind, self.prompt, self.promptText) = (kind, prompt, promptText)
+        let ignoreEOS = try body.bool("ignore_eos") ?? false                            // llama.cpp's server takes it too
         generation = GenerationRequest(prompt: prompt, maxNewTokens: maxTokens, sampler: sampler, seed: seed,
-                                       stopTokens: server.stopTokens.union(kind == .chat ? server.template.stopTokens : []),
+                                       stopTokens: ignoreEOS ? [] : server.stopTokens.union(kind == .chat ? server.template.stopTokens : []),
                                        logprobs: logprobs ? topLogprobs : nil)
     }
 
