@@ -166,12 +166,68 @@ enum SwiftGEMV {
             }
             for i in 0..<m {
                 let wv = UnsafeRawPointer(W + i &* ldw)
-                for r in 0..<count {                                                   // the line is in cache for the rows after the first
+                var r = 0
+                while r &+ 4 <= count {                                                // four rows per pass: each vector of the line loaded once for them
+                    let x0 = UnsafeRawPointer(xs + r &* k), x1 = UnsafeRawPointer(xs + (r &+ 1) &* k)
+                    let x2 = UnsafeRawPointer(xs + (r &+ 2) &* k), x3 = UnsafeRawPointer(xs + (r &+ 3) &* k)
+                    let sums: (S, S, S, S) = dots(wv, x0, x1, x2, x3, k, E.self)
+                    y[r &* ldy &+ i] += alpha * sums.0
+                    y[(r &+ 1) &* ldy &+ i] += alpha * sums.1
+                    y[(r &+ 2) &* ldy &+ i] += alpha * sums.2
+                    y[(r &+ 3) &* ldy &+ i] += alpha * sums.3
+                    r &+= 4
+                }
+                while r < count {                                                      // the line is in cache for the rows after the first
                     let sum: S = dot(wv, UnsafeRawPointer(xs + r &* k), k, E.self)
                     y[r &* ldy &+ i] += alpha * sum
+                    r &+= 1
                 }
             }
         }
+    }
+
+    /// The dot products of a row of W with four rows of `x`: each row's is
+    /// ``dot(_:_:_:_:)``'s, operation for operation (the same four chains, summed
+    /// in the same order), so a row's result never depends on the rows beside it.
+    @inline(__always)
+    static func dots<S: MatrixScalar, E: MatrixScalar>(_ wv: UnsafeRawPointer, _ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer,
+                                                       _ x2: UnsafeRawPointer, _ x3: UnsafeRawPointer, _ k: Int, _: E.Type) -> (S, S, S, S) {
+        let lanes = S.lanes, vectorEnd = k / (4 &* lanes) * (4 &* lanes)
+        var a0 = S.Vector(), a1 = S.Vector(), a2 = S.Vector(), a3 = S.Vector()       // row 0's chains
+        var b0 = S.Vector(), b1 = S.Vector(), b2 = S.Vector(), b3 = S.Vector()       // row 1's
+        var c0 = S.Vector(), c1 = S.Vector(), c2 = S.Vector(), c3 = S.Vector()       // row 2's
+        var d0 = S.Vector(), d1 = S.Vector(), d2 = S.Vector(), d3 = S.Vector()       // row 3's
+        var p = 0
+        while p < vectorEnd {
+            let ahead = p &* MemoryLayout<E>.stride &+ prefetchAhead
+            swiftattention_prefetch(wv + ahead)
+            swiftattention_prefetch(wv + (ahead &+ 64))
+            let p1 = p &+ lanes, p2 = p &+ 2 &* lanes, p3 = p &+ 3 &* lanes
+            let w0 = S.loadVector(wv, p, from: E.self), w1 = S.loadVector(wv, p1, from: E.self)
+            let w2 = S.loadVector(wv, p2, from: E.self), w3 = S.loadVector(wv, p3, from: E.self)
+            a0 = S.multiplyAdd(w0, S.loadVector(x0, p, from: S.self), a0); a1 = S.multiplyAdd(w1, S.loadVector(x0, p1, from: S.self), a1)
+            a2 = S.multiplyAdd(w2, S.loadVector(x0, p2, from: S.self), a2); a3 = S.multiplyAdd(w3, S.loadVector(x0, p3, from: S.self), a3)
+            b0 = S.multiplyAdd(w0, S.loadVector(x1, p, from: S.self), b0); b1 = S.multiplyAdd(w1, S.loadVector(x1, p1, from: S.self), b1)
+            b2 = S.multiplyAdd(w2, S.loadVector(x1, p2, from: S.self), b2); b3 = S.multiplyAdd(w3, S.loadVector(x1, p3, from: S.self), b3)
+            c0 = S.multiplyAdd(w0, S.loadVector(x2, p, from: S.self), c0); c1 = S.multiplyAdd(w1, S.loadVector(x2, p1, from: S.self), c1)
+            c2 = S.multiplyAdd(w2, S.loadVector(x2, p2, from: S.self), c2); c3 = S.multiplyAdd(w3, S.loadVector(x2, p3, from: S.self), c3)
+            d0 = S.multiplyAdd(w0, S.loadVector(x3, p, from: S.self), d0); d1 = S.multiplyAdd(w1, S.loadVector(x3, p1, from: S.self), d1)
+            d2 = S.multiplyAdd(w2, S.loadVector(x3, p2, from: S.self), d2); d3 = S.multiplyAdd(w3, S.loadVector(x3, p3, from: S.self), d3)
+            p &+= 4 &* lanes
+        }
+        return (tail(wv, x0, from: p, to: k, ((a0 + a1) + (a2 + a3)).sum(), E.self), tail(wv, x1, from: p, to: k, ((b0 + b1) + (b2 + b3)).sum(), E.self),
+                tail(wv, x2, from: p, to: k, ((c0 + c1) + (c2 + c3)).sum(), E.self), tail(wv, x3, from: p, to: k, ((d0 + d1) + (d2 + d3)).sum(), E.self))
+    }
+
+    /// `sum` plus the products of elements `from..<to` of a row of W and of `x`, one at a time.
+    @inline(__always)
+    static func tail<S: MatrixScalar, E: MatrixScalar>(_ wv: UnsafeRawPointer, _ xv: UnsafeRawPointer, from: Int, to k: Int, _ sum: S, _: E.Type) -> S {
+        var sum = sum
+        for p in from..<k {
+            sum = Relaxed.multiplyAdd(S(wv.load(fromByteOffset: p &* MemoryLayout<E>.stride, as: E.self)),
+                                      xv.load(fromByteOffset: p &* MemoryLayout<S>.stride, as: S.self), sum)
+        }
+        return sum
     }
 
     /// The dot product of `k` elements of `E` at `w` (a row of W) with `k` of `S` at `x`.
@@ -191,13 +247,7 @@ enum SwiftGEMV {
             s3 = S.multiplyAdd(S.loadVector(wv, p &+ 3 &* lanes, from: E.self), S.loadVector(xv, p &+ 3 &* lanes, from: S.self), s3)
             p &+= 4 &* lanes
         }
-        var sum = ((s0 + s1) + (s2 + s3)).sum()
-        while p < k {
-            sum = Relaxed.multiplyAdd(S(wv.load(fromByteOffset: p &* MemoryLayout<E>.stride, as: E.self)),
-                                      xv.load(fromByteOffset: p &* MemoryLayout<S>.stride, as: S.self), sum)
-            p &+= 1
-        }
-        return sum
+        return tail(wv, xv, from: p, to: k, ((s0 + s1) + (s2 + s3)).sum(), E.self)
     }
 }
 
