@@ -211,18 +211,34 @@ func sgemvSuite(_ ctx: Context) -> [Row] {
                     }
                 })
             }
+            // Eight rows at once, as a decode step of eight sequences runs them (`gpt serve`):
+            // Float weights laid out as a model keeps them, each line read once for all rows.
+            let kept = weights.map { w -> WeightMatrix in
+                let floats = WeightMatrix(rows: r, cols: c, floats: w.elements)
+                return transposed ? floats : floats.transposingFloats()
+            }
+            let x8 = FloatMatrix.random(rows: 8, cols: transposed ? c : r, seed: 5)
+            var y8 = FloatMatrix.zeros(rows: 8, cols: transposed ? r : c)
+            let eightRows: (String, () -> Void) = ("f32 8 rows", {
+                x8.elements.withUnsafeBufferPointer { xp in
+                    y8.elements.withUnsafeMutableBufferPointer { yp in
+                        for w in kept { w.multiply(xp.baseAddress!, rows: 8, transposed: transposed, into: yp.baseAddress!) }
+                    }
+                }
+            })
             let variants: [(String, () -> Void)] = [("raw", raw)] + ctx.backends.map { backend in
                 (backend.rawValue, { for w in weights { FloatMatrix.multiply(x, w, transposeB: transposed, into: &y, backend: backend) } })
-            } + narrowVariants
+            } + narrowVariants + [eightRows]
             for (label, body) in variants {
                 progress("sgemv \(name) [\(r), \(c)] \(label) threads \(t)")
                 let time = measure(ctx.effort, body)
                 let perProduct = (median: time.median / Double(copies), min: time.min / Double(copies))
                 let bytes = narrow.first { $0.0.argument == label }.map { $0.1[0].byteCount } ?? r * c * 4
                 let gbps = Double(bytes) / perProduct.median / 1e9
+                let flops = label == eightRows.0 ? [String(format: "%.1f GFLOP/s", 16 * Double(r * c) / perProduct.median / 1e9)] : []
                 rows.append(Row(suite: "sgemv", name: name, backend: label, threads: t, shape: "[\(r), \(c)] ×\(copies)",
                                 median: perProduct.median, min: perProduct.min, gbytesPerSecond: gbps,
-                                notes: [String(format: "%.0f%% of memory read", 100 * gbps / read.gbytesPerSecond!)]))
+                                notes: [String(format: "%.0f%% of memory read", 100 * gbps / read.gbytesPerSecond!)] + flops))
             }
         }
     }
