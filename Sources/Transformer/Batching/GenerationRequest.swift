@@ -27,7 +27,9 @@ public struct GenerationRequest: Sendable, Equatable {
 /// A token id with its log-probability under the model (the softmax of the
 /// logits, before any temperature).
 public struct TokenLogprob: Sendable, Equatable {
+    /// The token id.
     public var token: Int
+    /// Its natural log-probability.
     public var logprob: Double
 }
 
