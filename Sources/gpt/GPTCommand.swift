@@ -81,17 +81,14 @@ enum ExitStatus {
     static let ioError: Int32 = 74
 }
 
-/// Options every model command takes.
-struct RunOptions: ParsableArguments {
+/// How the products run: `--backend` and `--threads` (every model command, `serve` included).
+struct ComputeOptions: ParsableArguments {
     @Option(help: "Backend for the matrix products: blas (OpenBLAS) or swift (pure Swift).")
     var backend: Backend = .blas
 
     @Option(parsing: .unconditional,
             help: "Threads for both backends, 1…\(LinearAlgebra.maxThreadCount) (default: $SWIFTATTENTION_NUM_THREADS, else all cores).")
     var threads: Int?
-
-    @Flag(help: "Print machine-readable JSON instead of text.")
-    var json = false
 
     func validate() throws {
         if let threads {
@@ -103,6 +100,19 @@ struct RunOptions: ParsableArguments {
     func apply() {
         if let threads { try? LinearAlgebra.setThreadCount(threads) }   // validate() checked the range
     }
+}
+
+/// Options every model command that prints a result takes: ``ComputeOptions`` and `--json`.
+struct RunOptions: ParsableArguments {
+    @OptionGroup var compute: ComputeOptions
+
+    @Flag(help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    var backend: Backend { compute.backend }
+
+    /// Applies the thread setting.
+    func apply() { compute.apply() }
 }
 
 /// Throws a usage error unless `value` lies in `range`.

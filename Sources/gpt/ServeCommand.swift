@@ -32,30 +32,25 @@ struct ServeCommand: ParsableCommand {
     var queue = 64
     @Option(help: "Require 'Authorization: Bearer KEY' on /v1/ requests.")
     var apiKey: String?
-    @Option(help: "Backend for the matrix products: blas (OpenBLAS) or swift (pure Swift).")
-    var backend: Backend = .blas
-    @Option(parsing: .unconditional,
-            help: "Threads for the model's products, 1…\(LinearAlgebra.maxThreadCount) (default: $SWIFTATTENTION_NUM_THREADS, else all cores).")
-    var threads: Int?
+    @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         try check(port, in: 0...65535, "--port")
         try check(parallel, in: 1...64, "--parallel")
         try check(queue, in: 0...100_000, "--queue")
-        if let threads { try check(threads, in: 1...LinearAlgebra.maxThreadCount, "--threads") }
         if apiKey?.isEmpty == true { throw ValidationError("--api-key must not be empty") }
     }
 
     func run() throws {
-        if let threads { try? LinearAlgebra.setThreadCount(threads) }
+        compute.apply()
         let tokenizer = try loadTokenizer(model.model)
         let (gpt, loadSeconds) = try model.load()
         try checkTokenizer(tokenizer, fits: gpt.config, in: model.model)
-        Console.note(String(format: "gpt serve: loaded %@ in %.2f s (%d threads, backend %@)", model.model, loadSeconds, LinearAlgebra.threadCount, backend.rawValue))
+        Console.note(String(format: "gpt serve: loaded %@ in %.2f s (%d threads, backend %@)", model.model, loadSeconds, LinearAlgebra.threadCount, compute.backend.rawValue))
         var settings = ServerSettings()
         (settings.host, settings.port, settings.parallel, settings.queueLimit, settings.apiKey) = (host, port, parallel, queue, apiKey)
         let outcome = Mutex<(any Error)?>(nil), done = DispatchSemaphore(value: 0)
-        let (directory, backend) = (URL(fileURLWithPath: model.model), backend)
+        let (directory, backend) = (URL(fileURLWithPath: model.model), compute.backend)
         Task {
             do {
                 try await serve(model: gpt, directory: directory, tokenizer: tokenizer, settings: settings, backend: backend) { host, port in

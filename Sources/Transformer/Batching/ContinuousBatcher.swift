@@ -123,7 +123,7 @@ public final class ContinuousBatcher: Sendable {
     /// (prefilling each), then runs one step for all that are running, until
     /// it is closed and nothing is left.
     private func loop() {
-        var running: [InFlight] = [], spare: [KVCache] = [], made = 0
+        var running: [InFlight] = [], spare: [KVCache] = []
         var logits = Matrix.zeros(rows: 1, cols: model.config.nVocab)
         while true {
             let admitted: [InFlight]? = state.withLock { state in
@@ -140,11 +140,7 @@ public final class ContinuousBatcher: Sendable {
             }
             for sequence in admitted {
                 if sequence.cancelled.load(ordering: .relaxed) { sequence.finish(nil); continue }
-                if spare.isEmpty {
-                    spare.append(try! KVCache(config: model.config, dtype: model.dtype))   // at most `parallel`, each the whole context
-                    made += 1
-                }
-                let cache = spare.removeLast()
+                let cache = spare.popLast() ?? (try! KVCache(config: model.config, dtype: model.dtype))   // at most `parallel`, each the whole context
                 cache.reset()
                 sequence.cache = cache
                 let ok = Result { try model.forward(sequence.request.prompt, cache: cache, logits: &logits, backend: backend) }   // the prompt, alone
@@ -193,18 +189,17 @@ private final class InFlight: @unchecked Sendable {
         do {
             let logits = try logits.get()
             let width = logits.cols
-            let token = try logits.elements.withUnsafeBufferPointer { all in
+            var out = try logits.elements.withUnsafeBufferPointer { all in
                 let values = UnsafeBufferPointer(rebasing: all[row * width ..< (row + 1) * width])
                 var out = GeneratedToken(token: try request.sampler.sample(values, using: &generator), alternatives: [])
                 if let k = request.logprobs { (out.logprob, out.alternatives) = Self.logprobs(values, of: out.token, top: k, limit: request.sampler.limit) }
                 return out
             }
             produced += 1
-            var out = token
-            if request.stopTokens.contains(token.token) { out.finish = .stop } else if produced == request.maxNewTokens { out.finish = .length }
+            if request.stopTokens.contains(out.token) { out.finish = .stop } else if produced == request.maxNewTokens { out.finish = .length }
             if case .terminated = continuation.yield(out) { return false }
             if out.finish != nil { finish(nil); return false }
-            next = token.token
+            next = out.token
             return true
         } catch {
             finish(error)
