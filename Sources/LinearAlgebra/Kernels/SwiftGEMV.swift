@@ -200,8 +200,8 @@ enum SwiftGEMV {
         var p = 0
         while p < vectorEnd {
             let ahead = p &* MemoryLayout<E>.stride &+ prefetchAhead
-            swiftattention_prefetch(wv + ahead)
-            swiftattention_prefetch(wv + (ahead &+ 64))
+            swiftattention_prefetch_outer(wv + ahead)
+            swiftattention_prefetch_outer(wv + (ahead &+ 64))
             let p1 = p &+ lanes, p2 = p &+ 2 &* lanes, p3 = p &+ 3 &* lanes
             let w0 = S.loadVector(wv, p, from: E.self), w1 = S.loadVector(wv, p1, from: E.self)
             let w2 = S.loadVector(wv, p2, from: E.self), w3 = S.loadVector(wv, p3, from: E.self)

@@ -48,7 +48,9 @@ public final class ContinuousBatcher: Sendable {
         var closed = false
     }
 
-    /// Starts the batcher's thread for `model`.
+    /// Makes the `parallel` sequences' KV caches (each the whole context:
+    /// `parallel` × ``KVCache/byteCount``, held until the batcher goes) and starts
+    /// the batcher's thread for `model`.
     ///
     /// - Throws: ``ModelError/invalidValue(field:reason:)`` for `parallel` outside
     ///   1…64 or a negative `queueLimit`.
@@ -58,7 +60,11 @@ public final class ContinuousBatcher: Sendable {
         }
         guard queueLimit >= 0 else { throw ModelError.invalidValue(field: "queueLimit", reason: "must be ≥ 0, found \(queueLimit)") }
         (self.model, self.parallel, self.queueLimit, self.backend) = (model, parallel, queueLimit, backend)
-        let thread = Thread { [self] in loop() }
+        // Every sequence's cache is made now, the whole context each: writing their memory
+        // the first time is slow (hundreds of milliseconds per cache on some machines), and
+        // the first requests should not wait for it.
+        nonisolated(unsafe) let caches = try (0..<parallel).map { _ in try KVCache(config: model.config, dtype: model.dtype) }
+        let thread = Thread { [self] in loop(spare: caches) }
         thread.name = "swiftattention-batcher"
         thread.stackSize = 16 << 20
         thread.start()
@@ -122,8 +128,8 @@ public final class ContinuousBatcher: Sendable {
     /// The batcher's thread: admits waiting requests into free sequences
     /// (prefilling each), then runs one step for all that are running, until
     /// it is closed and nothing is left.
-    private func loop() {
-        var running: [InFlight] = [], spare: [KVCache] = []
+    private func loop(spare: [KVCache]) {
+        var running: [InFlight] = [], spare = spare
         var logits = Matrix.zeros(rows: 1, cols: model.config.nVocab)
         while true {
             let admitted: [InFlight]? = state.withLock { state in
@@ -140,7 +146,7 @@ public final class ContinuousBatcher: Sendable {
             }
             for sequence in admitted {
                 if sequence.cancelled.load(ordering: .relaxed) { sequence.finish(nil); continue }
-                let cache = spare.popLast() ?? (try! KVCache(config: model.config, dtype: model.dtype))   // at most `parallel`, each the whole context
+                let cache = spare.removeLast()                                         // one per sequence: never fewer than the admitted
                 cache.reset()
                 sequence.cache = cache
                 let ok = Result { try model.forward(sequence.request.prompt, cache: cache, logits: &logits, backend: backend) }   // the prompt, alone
