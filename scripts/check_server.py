@@ -4,8 +4,10 @@ and not; greedy text against `gpt generate`; concurrent requests against their
 serial answers; every bad request's status and error object; the API key."""
 import concurrent.futures
 import json
+import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -104,6 +106,25 @@ bad("/v1/completions", b'{"prompt": "' + b"a" * (2 << 20) + b'"}', 413, "an over
 bad("/v2/anything", {}, 404, "an unknown path")
 code, health = raw("/health")
 check(code == 200 and health["status"] == "ok" and health["running"] == 0, f"/health after all that: {health}")
+# A client that goes mid-answer frees its sequence at the next step, streamed or not.
+def leave_early(stream):
+    host, port = base.split("//")[1].split(":")
+    data = json.dumps({"prompt": "KING:", "max_tokens": 250, "temperature": 0, "ignore_eos": True, "stream": stream}).encode()
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(data) + data)
+    time.sleep(0.3)
+    running = raw("/health")[1]["running"]
+    s.close()
+    for _ in range(20):
+        time.sleep(0.05)
+        if raw("/health")[1]["running"] == 0:
+            return running, True
+    return running, False
+
+
+for stream in (False, True):
+    before, freed = leave_early(stream)
+    check(before == 1 and freed, f"a {'streaming' if stream else 'waiting'} client that goes frees its sequence within a second (running {before} before)")
 code, models = raw("/v1/models")
 check(code == 200 and models["data"][0]["object"] == "model", "/v1/models")
 

@@ -18,7 +18,9 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let api = Self.apiError(error, server: server)
-            server.logger.info("\(request.method) \(request.uri.path) \(api.status.code): \(api.message)")
+            if !(error is ClientGone) {                                                 // its own line said so; no one reads the answer
+                server.logger.info("\(request.method) \(request.uri.path) \(api.status.code): \(api.message)")
+            }
             return jsonResponse(Responses.error(api), status: api.status)
         }
     }

@@ -7,8 +7,8 @@ import Synchronization
 
 /// The server's routes: `GET /health`, `GET /v1/models`, `POST /v1/completions`,
 /// `POST /v1/chat/completions`, behind ``APIMiddleware``.
-func makeRouter(_ server: ServerContext) -> Router<BasicRequestContext> {
-    let router = Router()
+func makeRouter(_ server: ServerContext) -> Router<ServeRequestContext> {
+    let router = Router(context: ServeRequestContext.self)
     router.middlewares.add(APIMiddleware(server: server))
     router.get("/health") { _, _ in
         let load = server.batcher.load
@@ -20,8 +20,8 @@ func makeRouter(_ server: ServerContext) -> Router<BasicRequestContext> {
             ("context_length", .int(server.model.config.nCtx)),
         ])]))]))
     }
-    router.post("/v1/completions") { request, _ in try await generate(.completion, request, server) }
-    router.post("/v1/chat/completions") { request, _ in try await generate(.chat, request, server) }
+    router.post("/v1/completions") { request, context in try await generate(.completion, request, context, server) }
+    router.post("/v1/chat/completions") { request, context in try await generate(.chat, request, context, server) }
     return router
 }
 
@@ -34,7 +34,7 @@ func jsonResponse(_ json: JSON, status: HTTPResponse.Status = .ok) -> Response {
 private let requestCounter = Atomic<Int>(0)
 
 /// A completion or chat request: parsed, queued with the batcher, answered whole or streamed as server-sent events.
-private func generate(_ kind: Job.Kind, _ request: Request, _ server: ServerContext) async throws -> Response {
+private func generate(_ kind: Job.Kind, _ request: Request, _ context: ServeRequestContext, _ server: ServerContext) async throws -> Response {
     let body = try await request.body.collect(upTo: server.maxBodyBytes)
     let job = try kind == .completion ? Job.completion(Fields(json: Array(buffer: body)), server: server)
                                       : Job.chat(Fields(json: Array(buffer: body)), server: server)
@@ -42,20 +42,30 @@ private func generate(_ kind: Job.Kind, _ request: Request, _ server: ServerCont
     let created = Int(Date().timeIntervalSince1970), clock = ContinuousClock(), start = clock.now
     let tokens = try server.batcher.submit(job.generation)
     guard job.stream else {
-        var run = Run(job: job, id: id, created: created, server: server, start: start)
-        var generated: [GeneratedToken] = []
-        var text = job.echo ? job.promptText : ""
-        for try await token in tokens {
-            run.arrived(token)
-            generated.append(token)
-            text += try run.text.append(token.token)
-            if run.text.stopped { break }                                              // dropping the stream frees the sequence
+        // Generated in a task of its own, cancelled if the client goes: its sequence is freed at the next step.
+        let answer = Task {
+            var run = Run(job: job, id: id, created: created, server: server, start: start)
+            var generated: [GeneratedToken] = []
+            var text = job.echo ? job.promptText : ""
+            for try await token in tokens {
+                run.arrived(token)
+                generated.append(token)
+                text += try run.text.append(token.token)
+                if run.text.stopped { break }                                          // dropping the stream frees the sequence
+            }
+            if Task.isCancelled {
+                run.log(error: ClientGone())
+                throw ClientGone()
+            }
+            text += run.text.finish()
+            let choice = Responses.choice(job, text: text, chunk: false, logprobs: generated, tokenizer: server.tokenizer, finish: run.finishReason)
+            run.log()
+            return jsonResponse(Responses.envelope(job, id: id, created: created, model: server.modelName, chunk: false, choices: [choice],
+                                                   usage: Responses.usage(prompt: job.prompt.count, completion: run.completionTokens)))
         }
-        text += run.text.finish()
-        let choice = Responses.choice(job, text: text, chunk: false, logprobs: generated, tokenizer: server.tokenizer, finish: run.finishReason)
-        run.log()
-        return jsonResponse(Responses.envelope(job, id: id, created: created, model: server.modelName, chunk: false, choices: [choice],
-                                               usage: Responses.usage(prompt: job.prompt.count, completion: run.completionTokens)))
+        let wait = { try await withTaskCancellationHandler { try await answer.value } onCancel: { answer.cancel() } }
+        guard let watch = await context.clientWatch else { return try await wait() }
+        return try await watch.watching(onGone: { answer.cancel() }, wait)
     }
     let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
     return Response(status: .ok, headers: headers, body: ResponseBody { writer in
@@ -87,6 +97,11 @@ private func generate(_ kind: Job.Kind, _ request: Request, _ server: ServerCont
             throw error
         }
     })
+}
+
+/// Why a request ended early: its client closed the connection.
+struct ClientGone: Error, CustomStringConvertible {
+    var description: String { "the client went away" }
 }
 
 /// One request's progress: its text so far, token counts and times, for the answer and the log line.

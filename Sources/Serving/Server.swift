@@ -38,6 +38,7 @@ public func serve(model: GPT, directory: URL, tokenizer: BPETokenizer, settings:
                                 maxBodyBytes: settings.maxBodyBytes, started: Int(Date().timeIntervalSince1970), logger: logger)
     logger.info("model \(context.modelName): \(model.config.modelType.rawValue), context \(model.config.nCtx), dtype \(model.dtype.rawValue); chat layout \(context.template.name); up to \(settings.parallel) requests decode together, \(settings.queueLimit) wait")
     let app = Application(router: makeRouter(context),
+                          server: .http1(additionalChannelHandlers: [ClientWatch()]),
                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "swiftattention"),
                           onServerRunning: { channel in onListening(settings.host, channel.localAddress?.port ?? settings.port) },
                           logger: logger)
