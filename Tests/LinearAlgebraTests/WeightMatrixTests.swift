@@ -142,14 +142,17 @@ struct WeightMatrixTests {
     /// product of that row alone, for every storage, both scalars, both layouts,
     /// both directions and both backends, with the work split across threads:
     /// what a sequence decodes does not depend on the sequences decoded beside it.
-    @Test(arguments: WeightMatrix.Precision.allCases)
-    func rowsComputeAsAlone(precision: WeightMatrix.Precision) throws {
-        let w = floatValued(rows: 100, cols: 700, seed: 8)                            // 70,000 elements: split across threads; ragged int8 blocks
+    /// The second shape's lines (2,100 wide, an odd number of them) are long enough
+    /// for the AVX-512 build's paired lines (`SwiftGEMV.pairedLineDots`).
+    @Test(arguments: WeightMatrix.Precision.allCases, [(100, 700), (33, 2100)])
+    func rowsComputeAsAlone(precision: WeightMatrix.Precision, shape: (rows: Int, cols: Int)) throws {
+        let (m, n) = shape
+        let w = floatValued(rows: m, cols: n, seed: 8)                                // ~70,000 elements: split across threads; ragged int8 blocks
         let saved = threadCount
         defer { try? setThreadCount(saved) }
         try setThreadCount(2)
         func product<S: MatrixScalar>(_ weights: WeightMatrix, _ x: DenseMatrix<S>, transposed: Bool, backend: Backend) -> [S] {
-            var y = [S](repeating: 3, count: x.rows * (transposed ? 100 : 700))
+            var y = [S](repeating: 3, count: x.rows * (transposed ? m : n))
             x.elements.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { weights.multiply(xp.baseAddress!, rows: x.rows, transposed: transposed, into: $0.baseAddress!, beta: 0.5, backend: backend) }
             }
@@ -158,17 +161,17 @@ struct WeightMatrixTests {
         func check<S: MatrixScalar>(_ weights: WeightMatrix, _: S.Type, _ label: String) {
             // Narrow weights run along their stored lines (as every model's do); across them they are widened for a GEMM.
             for transposed in [false, true] where !precision.isNarrow || transposed != weights.floatsTransposed {
-                let k = transposed ? 700 : 100, n = transposed ? 100 : 700
+                let k = transposed ? n : m, width = transposed ? m : n
                 let x = DenseMatrix<S>(Matrix.random(rows: WeightMatrix.rowwiseLimit, cols: k, seed: 9))
                 for backend in Backend.allCases {
                     let together = product(weights, x, transposed: transposed, backend: backend)
                     for r in [0, 5, WeightMatrix.rowwiseLimit - 1] {
                         let alone = product(weights, x.slicingRows(r..<r + 1), transposed: transposed, backend: backend)
-                        let same = Array(together[r * n ..< (r + 1) * n]) == alone
+                        let same = Array(together[r * width ..< (r + 1) * width]) == alone
                         #expect(same, "\(label) \(S.self) transposed \(transposed) \(backend) row \(r)")
                     }
                     let five = product(weights, x.slicingRows(0..<5), transposed: transposed, backend: backend)
-                    let same = five == Array(together[0 ..< 5 * n])
+                    let same = five == Array(together[0 ..< 5 * width])
                     #expect(same, "\(label) \(S.self) transposed \(transposed) \(backend): 5 rows")
                 }
             }

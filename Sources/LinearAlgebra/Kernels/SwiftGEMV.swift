@@ -164,7 +164,13 @@ enum SwiftGEMV {
             if S.self == Double.self && E.self == Float.self {
                 return widenedRowDots(UnsafeRawPointer(W), m, k, ldw, UnsafeRawPointer(xs), count, UnsafeMutableRawPointer(y), ldy, Double(alpha))
             }
-            for i in 0..<m {
+            var first = 0
+            #if SWIFTATTENTION_AVX512
+            if E.self == S.self && count >= 4 && 4 &* k &* MemoryLayout<S>.stride > pairedAbove {
+                first = pairedLineDots(UnsafeRawPointer(W), m, k, ldw, xs, count, y, ldy, alpha)
+            }
+            #endif
+            for i in first..<m {
                 let wv = UnsafeRawPointer(W + i &* ldw)
                 var r = 0
                 while r &+ 4 <= count {                                                // four rows per pass: each vector of the line loaded once for them
@@ -292,6 +298,77 @@ extension SwiftGEMV {
         }
     }
 }
+
+#if SWIFTATTENTION_AVX512
+extension SwiftGEMV {
+    /// Above this many bytes in four rows of x, ``rowDots(_:_:_:_:_:_:_:_:_:_:)``
+    /// takes W's lines in pairs (``pairedLineDots(_:_:_:_:_:_:_:_:_:)``).
+    static let pairedAbove = 32 << 10
+
+    /// ``rowDots(_:_:_:_:_:_:_:_:_:_:)`` for two lines of W at a time (the first
+    /// `m / 2 * 2`; it returns how many) and four rows of x at a time, in 64-byte
+    /// vectors (`TileVector`), each holding two of ``dot(_:_:_:_:)``'s chains
+    /// side by side (elements `p ..< p + 2 · lanes` are chain c's then chain
+    /// c + 1's): every row's sums are the one-row product's, operation for
+    /// operation, while each vector of x is loaded once for two lines. Where four
+    /// rows of x pass the first-level cache (x then comes from the second level),
+    /// that halves the loads that limit the four-row loop (measured:
+    /// docs/PERFORMANCE.md). W holds `S`s; x is contiguous.
+    static func pairedLineDots<S: MatrixScalar>(_ W: UnsafeRawPointer, _ m: Int, _ k: Int, _ ldw: Int, _ xs: UnsafePointer<S>, _ count: Int,
+                                                _ y: UnsafeMutablePointer<S>, _ ldy: Int, _ alpha: S) -> Int {
+        typealias T = S.TileVector
+        precondition(MemoryLayout<T>.size == 2 &* MemoryLayout<S.Vector>.size, "pairedLineDots: a TileVector holds two Vectors")
+        let lanes = S.lanes, size = MemoryLayout<S>.stride, vectorEnd = k / (4 &* lanes) * (4 &* lanes)
+        @inline(__always) func load(_ p: UnsafeRawPointer, _ i: Int) -> T { p.loadUnaligned(fromByteOffset: i &* size, as: T.self) }
+        /// A row's dot product from its two pair vectors (chains 0 and 1, 2 and 3), summed as `dot` sums its four.
+        @inline(__always) func sum(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, _ c01: T, _ c23: T) -> S {
+            let (s0, s1) = unsafeBitCast(c01, to: (S.Vector, S.Vector).self), (s2, s3) = unsafeBitCast(c23, to: (S.Vector, S.Vector).self)
+            return tail(w, x, from: vectorEnd, to: k, ((s0 + s1) + (s2 + s3)).sum(), S.self)
+        }
+        var i = 0
+        while i &+ 2 <= m {
+            let w = W + i &* ldw &* size, v = W + (i &+ 1) &* ldw &* size
+            var r = 0
+            while r &+ 4 <= count {
+                let x0 = UnsafeRawPointer(xs + r &* k), x1 = UnsafeRawPointer(xs + (r &+ 1) &* k)
+                let x2 = UnsafeRawPointer(xs + (r &+ 2) &* k), x3 = UnsafeRawPointer(xs + (r &+ 3) &* k)
+                var a01 = T(), a23 = T(), b01 = T(), b23 = T(), c01 = T(), c23 = T(), d01 = T(), d23 = T()   // line i's rows
+                var e01 = T(), e23 = T(), f01 = T(), f23 = T(), g01 = T(), g23 = T(), h01 = T(), h23 = T()   // line i + 1's
+                var p = 0
+                while p < vectorEnd {
+                    let ahead = p &* size &+ prefetchAhead
+                    swiftattention_prefetch_outer(w + ahead); swiftattention_prefetch_outer(w + (ahead &+ 64))
+                    swiftattention_prefetch_outer(v + ahead); swiftattention_prefetch_outer(v + (ahead &+ 64))
+                    let q = p &+ 2 &* lanes
+                    let w01 = load(w, p), w23 = load(w, q), v01 = load(v, p), v23 = load(v, q)
+                    var lo = load(x0, p), hi = load(x0, q)
+                    a01 = S.multiplyAdd(w01, lo, a01); a23 = S.multiplyAdd(w23, hi, a23); e01 = S.multiplyAdd(v01, lo, e01); e23 = S.multiplyAdd(v23, hi, e23)
+                    lo = load(x1, p); hi = load(x1, q)
+                    b01 = S.multiplyAdd(w01, lo, b01); b23 = S.multiplyAdd(w23, hi, b23); f01 = S.multiplyAdd(v01, lo, f01); f23 = S.multiplyAdd(v23, hi, f23)
+                    lo = load(x2, p); hi = load(x2, q)
+                    c01 = S.multiplyAdd(w01, lo, c01); c23 = S.multiplyAdd(w23, hi, c23); g01 = S.multiplyAdd(v01, lo, g01); g23 = S.multiplyAdd(v23, hi, g23)
+                    lo = load(x3, p); hi = load(x3, q)
+                    d01 = S.multiplyAdd(w01, lo, d01); d23 = S.multiplyAdd(w23, hi, d23); h01 = S.multiplyAdd(v01, lo, h01); h23 = S.multiplyAdd(v23, hi, h23)
+                    p &+= 4 &* lanes
+                }
+                y[r &* ldy &+ i] += alpha * sum(w, x0, a01, a23); y[r &* ldy &+ i &+ 1] += alpha * sum(v, x0, e01, e23)
+                y[(r &+ 1) &* ldy &+ i] += alpha * sum(w, x1, b01, b23); y[(r &+ 1) &* ldy &+ i &+ 1] += alpha * sum(v, x1, f01, f23)
+                y[(r &+ 2) &* ldy &+ i] += alpha * sum(w, x2, c01, c23); y[(r &+ 2) &* ldy &+ i &+ 1] += alpha * sum(v, x2, g01, g23)
+                y[(r &+ 3) &* ldy &+ i] += alpha * sum(w, x3, d01, d23); y[(r &+ 3) &* ldy &+ i &+ 1] += alpha * sum(v, x3, h01, h23)
+                r &+= 4
+            }
+            while r < count {                                                          // the rows past the fours, one line at a time
+                let x = UnsafeRawPointer(xs + r &* k)
+                y[r &* ldy &+ i] += alpha * (dot(w, x, k, S.self) as S)
+                y[r &* ldy &+ i &+ 1] += alpha * (dot(v, x, k, S.self) as S)
+                r &+= 1
+            }
+            i &+= 2
+        }
+        return i
+    }
+}
+#endif
 
 extension SwiftGEMV.Part {
     /// The C function that runs part `t` of the job the context points to, for
