@@ -47,11 +47,9 @@ private func generate(_ kind: Job.Kind, _ request: Request, _ context: ServeRequ
             var run = Run(job: job, id: id, created: created, server: server, start: start)
             var generated: [GeneratedToken] = []
             var text = job.echo ? job.promptText : ""
-            for try await token in tokens {
-                run.arrived(token)
+            try await run.consume(tokens) { piece, token in
                 generated.append(token)
-                text += try run.text.append(token.token)
-                if run.text.stopped { break }                                          // dropping the stream frees the sequence
+                text += piece
             }
             if Task.isCancelled {
                 run.log(error: ClientGone())
@@ -77,11 +75,8 @@ private func generate(_ kind: Job.Kind, _ request: Request, _ context: ServeRequ
         }
         do {
             if job.kind == .chat { try await chunk("", first: true) } else if job.echo { try await chunk(job.promptText) }
-            for try await token in tokens {
-                run.arrived(token)
-                let piece = try run.text.append(token.token)
+            try await run.consume(tokens) { piece, token in
                 if !piece.isEmpty || job.logprobs { try await chunk(piece, logprobs: [token]) }
-                if run.text.stopped { break }
             }
             let rest = run.text.finish()
             try await chunk(rest, finish: run.finishReason)
@@ -116,10 +111,19 @@ private struct Run {
         text = CompletionText(tokenizer: server.tokenizer, stopTokens: job.generation.stopTokens, stops: job.stops)
     }
 
-    mutating func arrived(_ token: GeneratedToken) {
-        completionTokens += 1
-        finish = token.finish
-        if firstToken == nil { firstToken = ContinuousClock.now }
+    /// Takes the generated tokens until the last (or until a stop string ends the
+    /// text: dropping the stream then frees the sequence), handing `each` every
+    /// token with the text it completes (often empty: characters and stop
+    /// strings wait for the tokens after).
+    mutating func consume(_ tokens: AsyncThrowingStream<GeneratedToken, any Error>,
+                          _ each: (String, GeneratedToken) async throws -> Void) async throws {
+        for try await token in tokens {
+            completionTokens += 1
+            finish = token.finish
+            if firstToken == nil { firstToken = ContinuousClock.now }
+            try await each(try text.append(token.token), token)
+            if text.stopped { break }
+        }
     }
 
     /// `stop` or `length`, as OpenAI names them.
