@@ -116,7 +116,6 @@ def one(n):
 
 rss = [rss_mib()]
 counts = {}
-done = 0
 start = time.perf_counter()
 with concurrent.futures.ThreadPoolExecutor(clients) as pool:
     for quarter in range(4):

@@ -183,12 +183,18 @@ enum SwiftGEMV {
                     y[(r &+ 3) &* ldy &+ i] += alpha * sums.3
                     r &+= 4
                 }
-                while r < count {                                                      // the line is in cache for the rows after the first
-                    let sum: S = dot(wv, UnsafeRawPointer(xs + r &* k), k, E.self)
-                    y[r &* ldy &+ i] += alpha * sum
-                    r &+= 1
-                }
+                singleRows(wv, line: i, rows: r..<count, xs, k, y, ldy, alpha, E.self)  // the line is in cache for the rows after the first
             }
+        }
+    }
+
+    /// `y[r][i] += alpha * dot(line, x[r])` for the rows `rows` of `x` (`k` apart), one at a time.
+    @inline(__always)
+    static func singleRows<S: MatrixScalar, E: MatrixScalar>(_ wv: UnsafeRawPointer, line i: Int, rows: Range<Int>, _ xs: UnsafePointer<S>, _ k: Int,
+                                                             _ y: UnsafeMutablePointer<S>, _ ldy: Int, _ alpha: S, _: E.Type) {
+        for r in rows {
+            let sum: S = dot(wv, UnsafeRawPointer(xs + r &* k), k, E.self)
+            y[r &* ldy &+ i] += alpha * sum
         }
     }
 
@@ -357,12 +363,8 @@ extension SwiftGEMV {
                 y[(r &+ 3) &* ldy &+ i] += alpha * sum(w, x3, d01, d23); y[(r &+ 3) &* ldy &+ i &+ 1] += alpha * sum(v, x3, h01, h23)
                 r &+= 4
             }
-            while r < count {                                                          // the rows past the fours, one line at a time
-                let x = UnsafeRawPointer(xs + r &* k)
-                y[r &* ldy &+ i] += alpha * (dot(w, x, k, S.self) as S)
-                y[r &* ldy &+ i &+ 1] += alpha * (dot(v, x, k, S.self) as S)
-                r &+= 1
-            }
+            singleRows(w, line: i, rows: r..<count, xs, k, y, ldy, alpha, S.self)            // the rows past the fours, while the lines are in cache
+            singleRows(v, line: i &+ 1, rows: r..<count, xs, k, y, ldy, alpha, S.self)
             i &+= 2
         }
         return i
