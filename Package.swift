@@ -32,10 +32,12 @@ let package = Package(
         ),
         // A static inline prefetch for the pure-Swift kernels.
         .target(name: "CPrefetch"),
+        // The int8 quantizer, and the AVX-512 VNNI products of int8 weights (chosen at run time).
+        .target(name: "CInt8"),
         .target(
             name: "LinearAlgebra",
             dependencies: [
-                "COpenBLAS", "CPrefetch",
+                "COpenBLAS", "CPrefetch", "CInt8",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
@@ -86,7 +88,7 @@ let package = Package(
 // kernels (SWIFTATTENTION_ENGINE_ONLY=1, in its own scratch path and manifest cache):
 // LinearAlgebra and its tests, not the model layer, the tools or the server's packages.
 if ProcessInfo.processInfo.environment["SWIFTATTENTION_ENGINE_ONLY"] == "1" {
-    let engine: Set = ["COpenBLAS", "CPrefetch", "LinearAlgebra", "TestSupport", "LinearAlgebraTests"]
+    let engine: Set = ["COpenBLAS", "CPrefetch", "CInt8", "LinearAlgebra", "TestSupport", "LinearAlgebraTests"]
     package.targets.removeAll { !engine.contains($0.name) }
     package.products.removeAll { $0.name != "LinearAlgebra" }
 }

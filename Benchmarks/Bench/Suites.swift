@@ -202,14 +202,22 @@ func sgemvSuite(_ ctx: Context) -> [Row] {
                     return (transposed ? floats : floats.transposingFloats()).stored(as: precision)
                 })
             }
-            let narrowVariants: [(String, () -> Void)] = narrow.map { precision, set in
-                (precision.argument, {
+            /// The products with one narrow set of weights, int8's through `kernel`.
+            func narrowProducts(_ set: [WeightMatrix], kernel: NarrowGEMV.Int8Kernel) -> () -> Void {
+                {
+                    NarrowGEMV.int8Kernel = kernel
+                    defer { NarrowGEMV.int8Kernel = .best }
                     x.elements.withUnsafeBufferPointer { xp in
                         y.elements.withUnsafeMutableBufferPointer { yp in
                             for w in set { w.multiply(xp.baseAddress!, rows: 1, transposed: transposed, into: yp.baseAddress!) }
                         }
                     }
-                })
+                }
+            }
+            // int8 through the kernel it runs (AVX-512 VNNI where the CPU has it) and, beside that, the Swift one.
+            let int8Kernels: [(String, NarrowGEMV.Int8Kernel)] = NarrowGEMV.Int8Kernel.best == .swift ? [("int8", .swift)] : [("int8", .vnni), ("int8 swift", .swift)]
+            let narrowVariants: [(String, () -> Void)] = narrow.flatMap { precision, set in
+                precision == .int8 ? int8Kernels.map { ($0.0, narrowProducts(set, kernel: $0.1)) } : [(precision.argument, narrowProducts(set, kernel: .best))]
             }
             // Eight rows at once, as a decode step of eight sequences runs them (`gpt serve`):
             // Float weights laid out as a model keeps them, each line read once for all rows.
@@ -233,7 +241,7 @@ func sgemvSuite(_ ctx: Context) -> [Row] {
                 progress("sgemv \(name) [\(r), \(c)] \(label) threads \(t)")
                 let time = measure(ctx.effort, body)
                 let perProduct = (median: time.median / Double(copies), min: time.min / Double(copies))
-                let bytes = narrow.first { $0.0.argument == label }.map { $0.1[0].byteCount } ?? r * c * 4
+                let bytes = narrow.first { label.hasPrefix($0.0.argument) }.map { $0.1[0].byteCount } ?? r * c * 4
                 let gbps = Double(bytes) / perProduct.median / 1e9
                 let flops = label == eightRows.0 ? [String(format: "%.1f GFLOP/s", 16 * Double(r * c) / perProduct.median / 1e9)] : []
                 rows.append(Row(suite: "sgemv", name: name, backend: label, threads: t, shape: "[\(r), \(c)] ×\(copies)",

@@ -201,9 +201,11 @@ struct InfoCommand: ParsableCommand {
                 ("load_seconds", .number(seconds)),
                 ("backend", .string(options.backend.rawValue)), ("threads", .int(LinearAlgebra.threadCount)),
                 ("openblas_kernels", .string(OpenBLASKernels.name)),
+                ("int8_kernel", .string(NarrowGEMV.int8Kernel.rawValue)),
             ]).text)
             return
         }
+        let int8 = tally.matrices.contains { $0.storage == .int8 }
         try Console.print("""
             model       \(model.model)
             type        \(c.modelType.rawValue)\(c.modelType.isLlamaFamily ? String(format: " (rope θ %g%@, %@ head)", c.ropeTheta, c.ropeScaling == nil ? "" : ", llama3 scaling", c.tiedHead ? "tied" : "untied") : "")
@@ -219,7 +221,7 @@ struct InfoCommand: ParsableCommand {
             stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(tally.matrices.map { "\($0.count) \($0.storage.argument) matri\($0.count == 1 ? "x" : "ces") \($0.bytes) bytes" }.joined(separator: ", ")); vectors \(tally.vectorBytes) bytes
             loaded in   \(String(format: "%.2f", seconds)) s
             backend     \(options.backend.rawValue), \(LinearAlgebra.threadCount) threads; OpenBLAS kernels \(OpenBLASKernels.summary)
-            """)
+            """ + (int8 ? "\nint8        decoding products by \(NarrowGEMV.int8Kernel.rawValue), activations quantized per block of 32" : ""))
     }
 }
 

@@ -46,6 +46,9 @@ struct NarrowWeightTests {
     /// A product with narrow weights equals the product with the `Float`s they
     /// stand for: one row (the narrow GEMV) and several (widened panels), both
     /// directions of a product, both layouts, both backends, one and two threads.
+    /// Where int8 weights meet a few rows line by line, each row of `x` is
+    /// quantized as the weights are (`int8Rounded`), so there the reference
+    /// is the `Float` weights times the quantized rows.
     @Test(arguments: [WeightMatrix.Precision.bfloat16, .int8])
     func productsEqualTheirFloats(precision: WeightMatrix.Precision) throws {
         let m = floatValued(rows: 96, cols: 200, seed: 4)                              // 96 × 200: ragged int8 blocks one way
@@ -61,12 +64,14 @@ struct NarrowWeightTests {
                 let k = transposed ? 200 : 96, n = transposed ? 96 : 200
                 for rows in [1, 3, 130] {
                     let x = FloatMatrix.random(rows: rows, cols: k, seed: UInt64(rows), distribution: .normal(mean: 0, standardDeviation: 1))
+                    let lineByLine = rows <= WeightMatrix.rowwiseLimit && transposed != transposedLayout
+                    let referenceX = precision == .int8 && lineByLine ? int8Rounded(x) : x
                     var results: [[Float]] = []
                     for (backend, threads) in [(Backend.swift, 1), (.swift, 2), (.blas, 2)] {
                         try setThreadCount(threads)
-                        for weights in [narrow, floats] {
+                        for (weights, input) in [(narrow, x), (floats, referenceX)] {
                             var y = [Float](repeating: 7, count: rows * n)
-                            x.elements.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { weights.multiply(xp.baseAddress!, rows: rows, transposed: transposed, into: $0.baseAddress!, beta: 1, backend: backend) } }
+                            input.elements.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { weights.multiply(xp.baseAddress!, rows: rows, transposed: transposed, into: $0.baseAddress!, beta: 1, backend: backend) } }
                             results.append(y)
                         }
                     }
@@ -79,6 +84,72 @@ struct NarrowWeightTests {
                 }
             }
         }
+    }
+
+    /// Both int8 kernels (AVX-512 VNNI where this CPU has it, and Swift SIMD)
+    /// on ragged shapes: each gives a row the same bits alone as beside 1 to
+    /// 6 others and on 1 or 2 threads, within float rounding of the quantized
+    /// reference and of each other.
+    @Test func int8KernelsAgree() throws {
+        let kernels: [NarrowGEMV.Int8Kernel] = NarrowGEMV.Int8Kernel.best == .vnni ? [.vnni, .swift] : [.swift]
+        for (lines, length) in [(5, 33), (40, 70), (300, 256), (96, 2100)] {
+            let w = floatValued(rows: lines, cols: length, seed: UInt64(length))
+            let int8 = WeightMatrix(w, precision: .int8)
+            let x = FloatMatrix.random(rows: 7, cols: length, seed: 9, distribution: .normal(mean: 0, standardDeviation: 1))
+            // In Double: each dot product, and the sum of its terms' magnitudes (what Float rounding scales with).
+            let wide = int8.matrix, rounded = Matrix(int8Rounded(x))
+            let reference = rounded.matmul(wide.transposed()), magnitude = rounded.map(abs).matmul(wide.map(abs).transposed())   // [7, lines]
+            /// The worst error of `y` against the reference, as a share of the terms' magnitudes.
+            func worst(_ y: [Float]) -> Double {
+                zip(y.indices, y).map { i, v in abs(Double(v) - reference.elements[i]) / max(magnitude.elements[i], 1e-30) }.max()!
+            }
+            var byKernel: [[Float]] = []
+            for kernel in kernels {
+                let together = int8Product(int8, x, rows: 7, kernel: kernel, threads: 2)
+                for r in 0..<7 {
+                    let alone = int8Product(int8, x.slicingRows(r ..< r + 1), rows: 1, kernel: kernel, threads: 1)
+                    #expect(alone == Array(together[r * lines ..< (r + 1) * lines]), "\(kernel) [\(lines), \(length)] row \(r)")
+                }
+                #expect(worst(together) < 1e-6, "\(kernel) [\(lines), \(length)]")
+                byKernel.append(together)
+            }
+            if byKernel.count == 2 {
+                let apart = zip(byKernel[0], byKernel[1]).enumerated().map { i, p in abs(Double(p.0 - p.1)) / magnitude.elements[i] }.max()!
+                #expect(apart < 2e-6, "[\(lines), \(length)]")
+            }
+        }
+    }
+
+    /// `y = x · int8ᵀ` for `rows` rows of `x`, through `kernel` on `threads` threads.
+    private func int8Product(_ w: WeightMatrix, _ x: FloatMatrix, rows: Int, kernel: NarrowGEMV.Int8Kernel, threads: Int) -> [Float] {
+        guard case let .int8(q, s) = w.storage else { preconditionFailure() }
+        var y = [Float](repeating: 0, count: rows * w.rows)
+        q.withUnsafeBufferPointer { qp in
+            s.withUnsafeBufferPointer { sp in
+                x.elements.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        NarrowGEMV.run(.int8(qp.baseAddress!, sp.baseAddress!), lines: w.rows, length: w.cols, x: xp.baseAddress!, rows: rows,
+                                       y: yp.baseAddress!, beta: 0, threads: threads, kernel: kernel)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Each row of `x` as int8 products see it: per block of 32 along the row,
+    /// the integer nearest to `x · 127 / largest` (ties to even) times `largest / 127`.
+    private func int8Rounded(_ x: FloatMatrix) -> FloatMatrix {
+        var out = x
+        for r in 0..<x.rows {
+            for start in stride(from: 0, to: x.cols, by: 32) {
+                let block = start ..< min(start + 32, x.cols)
+                let largest = block.map { abs(x[r, $0]) }.max()!
+                let inverse: Float = largest > 0 ? 127 / largest : 0
+                for c in block { out[r, c] = (x[r, c] * inverse).rounded(.toNearestOrEven) * (largest / 127) }
+            }
+        }
+        return out
     }
 
     /// Rows for an embedding lookup, NaN detection, Double products and Equatable.

@@ -1,3 +1,5 @@
+import CInt8
+
 // Weights narrower than `Float`: bfloat16 (2 bytes) and 8-bit integers with a
 // scale per block (about 1.1 bytes). Both are kept in the layout the matrix's
 // `Float`s would have (`floatsTransposed`), as lines of `lineLength` elements:
@@ -68,27 +70,18 @@ extension WeightMatrix {
     }
 
     /// Quantizes `lines` lines of `length` `Float`s per block of ``blockSize``
-    /// along each line into `q` and `scales` (`⌈length / 32⌉` per line): the scale
-    /// is the block's largest magnitude over 127, and each element its nearest
-    /// multiple of the scale (so no element moves by more than half a scale; an
-    /// all-zero block has scale 0, and a block holding a NaN or an infinity has
-    /// that as its scale).
+    /// along each line into `q` and `scales` (`⌈length / 32⌉` per line), as
+    /// `swiftattention_int8_quantize` does the activations they meet: the
+    /// scale is the block's largest magnitude over 127, and each element its
+    /// nearest multiple of the scale (so no element moves by more than about
+    /// half a scale; an all-zero block has scale 0, and a block holding a NaN
+    /// or an infinity has that as its scale).
     static func quantize(_ floats: UnsafePointer<Float>, lines: Int, length: Int,
                          into q: UnsafeMutablePointer<Int8>, scales s: UnsafeMutablePointer<Float>) {
         let perLine = blockCount(lineLength: length)
         parallelRanges(lines, minimum: 16) { range in
             for line in range {
-                for b in 0..<perLine {
-                    let start = line * length + b * blockSize, end = min(start + blockSize, (line + 1) * length)
-                    let block = UnsafeBufferPointer(start: floats + start, count: end - start)
-                    let amax = block.reduce(Float(0)) { max($0, abs($1)) }
-                    // A NaN or infinity becomes the block's scale, for `nonFinite` to report.
-                    let scale = block.first { !$0.isFinite } ?? amax / 127
-                    s[line * perLine + b] = scale
-                    for i in start..<end {
-                        q[i] = scale == 0 || !scale.isFinite ? 0 : Int8((floats[i] / scale).rounded())
-                    }
-                }
+                swiftattention_int8_quantize(floats + line * length, Int64(length), q + line * length, s + line * perLine)
             }
         }
     }

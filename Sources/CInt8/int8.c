@@ -1,0 +1,139 @@
+#include "int8.h"
+#include <math.h>
+#include <string.h>
+
+void swiftattention_int8_quantize(const float *x, int64_t count, int8_t *q, float *scales) {
+    for (int64_t start = 0, b = 0; start < count; start += SWIFTATTENTION_INT8_BLOCK, b++) {
+        const int64_t n = count - start < SWIFTATTENTION_INT8_BLOCK ? count - start : SWIFTATTENTION_INT8_BLOCK;
+        const float *v = x + start;
+        float largest = 0;
+        int finite = 1;
+        for (int64_t i = 0; i < n; i++) {
+            const float a = fabsf(v[i]);
+            largest = a > largest ? a : largest;
+            finite &= a <= 3.40282347e38f;                       // false for NaN and infinities
+        }
+        if (!finite) {                                           // the first non-finite element, for `nonFinite` to report
+            int64_t i = 0;
+            while (fabsf(v[i]) <= 3.40282347e38f) i++;
+            scales[b] = v[i];
+            memset(q + start, 0, (size_t)n);
+            continue;
+        }
+        scales[b] = largest / 127;
+        const float inverse = largest > 0 ? 127 / largest : 0;
+        for (int64_t i = 0; i < n; i++) {
+            // Adding and taking away 1.5 · 2^23 rounds to the nearest integer (ties to even) for |t| ≤ 2^22,
+            // in plain float arithmetic the compiler vectorizes.
+            const float t = v[i] * inverse;
+            q[start + i] = (int8_t)(int32_t)((t + 12582912.0f) - 12582912.0f);
+        }
+    }
+}
+
+void swiftattention_int8_prepare(const float *x, int64_t count, void *prepared) {
+    int8_t *q = prepared;
+    float *scales = (float *)(q + swiftattention_int8_prepared_scales(count));
+    int32_t *corrections = (int32_t *)(q + swiftattention_int8_prepared_corrections(count));
+    memset(prepared, 0, (size_t)swiftattention_int8_prepared_bytes(count));
+    swiftattention_int8_quantize(x, count, q, scales);
+    for (int64_t l = 0; l < swiftattention_int8_prepared_scales(count) / 4; l++) {
+        corrections[l] = -128 * ((int32_t)q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3]);
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+bool swiftattention_int8_vnni_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
+
+/// Adds chunk `c` (64 weights: two blocks) of a line's dot products with `R`
+/// rows into `sums`: the weights plus 128 as unsigned bytes times the row's
+/// signed bytes, summed in fours into 16 int32 lanes on top of the row's
+/// corrections (so each lane is the exact sum of its four products), converted
+/// to Float and multiplied by the two blocks' scales (lanes 0–7 the first
+/// block's, 8–15 the second's: `pair` picks them from `scales`).
+static inline __attribute__((always_inline)) VNNI
+void chunk(const int R, const int8_t *w, int64_t c, __mmask64 mask, const int8_t *const *row, int64_t corrections,
+           const __m512 *scales, __m512i pair, __m512 *sums) {
+    _mm_prefetch((const char *)(w + c * 64 + 2048), _MM_HINT_T0);
+    const __m512i u = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, w + c * 64), _mm512_set1_epi8((char)0x80));
+    for (int r = 0; r < R; r++) {
+        const __m512i lanes = _mm512_dpbusd_epi32(_mm512_loadu_si512(row[r] + corrections + c * 64), u, _mm512_loadu_si512(row[r] + c * 64));
+        sums[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lanes), _mm512_permutexvar_ps(pair, scales[r]), sums[r]);
+    }
+}
+
+/// The dot products of a line with `R` prepared rows (`row[r]`), each row's
+/// arithmetic the same whatever `R` is: chunks of 64 weights (`chunk`), even
+/// and odd ones into two accumulators, which meet at the end.
+static inline __attribute__((always_inline)) VNNI
+void lineDots(const int R, const int8_t *w, const float *ws, int64_t length, const int8_t *const *row, float *dots) {
+    const int64_t blocks = (length + 31) / 32, chunks = (length + 63) / 64;
+    const int64_t scaleOffset = swiftattention_int8_prepared_scales(length), corrections = swiftattention_int8_prepared_corrections(length);
+    const __m512i two = _mm512_set1_epi32(2);
+    const __m512i firstPair = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __mmask64 tail = length % 64 ? (((__mmask64)1 << (length % 64)) - 1) : ~(__mmask64)0;
+    __m512 even[4], odd[4];
+    for (int r = 0; r < R; r++) { even[r] = _mm512_setzero_ps(); odd[r] = _mm512_setzero_ps(); }
+    for (int64_t g = 0; g * 8 < chunks; g++) {                                     // 16 blocks share one load of scales
+        const int64_t left = blocks - 16 * g;
+        const __m512 lineScales = _mm512_maskz_loadu_ps(left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1), ws + 16 * g);
+        __m512 scales[4];
+        for (int r = 0; r < R; r++) {
+            scales[r] = _mm512_mul_ps(lineScales, _mm512_loadu_ps((const float *)(row[r] + scaleOffset) + 16 * g));
+        }
+        __m512i pair = firstPair;
+        const int64_t last = chunks < 8 * g + 8 ? chunks : 8 * g + 8;
+        for (int64_t c = 8 * g; c < last; c += 2) {
+            chunk(R, w, c, c == chunks - 1 ? tail : ~(__mmask64)0, row, corrections, scales, pair, even);
+            pair = _mm512_add_epi32(pair, two);
+            if (c + 1 == last) break;
+            chunk(R, w, c + 1, c + 1 == chunks - 1 ? tail : ~(__mmask64)0, row, corrections, scales, pair, odd);
+            pair = _mm512_add_epi32(pair, two);
+        }
+    }
+    for (int r = 0; r < R; r++) dots[r] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
+}
+
+VNNI void swiftattention_int8_vnni_dots(const int8_t *w, const float *ws, int64_t lines, int64_t length,
+                                        int64_t first, int64_t end, const void *x, int64_t rows,
+                                        float *y, float beta) {
+    const int64_t blocks = (length + 31) / 32, stride = swiftattention_int8_prepared_bytes(length);
+    const int8_t *base = x;
+    for (int64_t i = first; i < end; i++) {
+        for (int64_t r0 = 0; r0 < rows; r0 += 4) {
+            float dots[4];
+            const int count = rows - r0 < 4 ? (int)(rows - r0) : 4;
+            if (rows == 1) {
+                lineDots(1, w + i * length, ws + i * blocks, length, &base, dots);
+            } else {                                                               // rows past the end repeat the last; dropped
+                const int8_t *row[4];
+                for (int r = 0; r < 4; r++) row[r] = base + (r0 + (r < count ? r : count - 1)) * stride;
+                lineDots(4, w + i * length, ws + i * blocks, length, row, dots);
+            }
+            for (int r = 0; r < count; r++) {
+                float *out = y + (r0 + r) * lines + i;
+                *out = beta == 0 ? dots[r] : fmaf(beta, *out, dots[r]);
+            }
+        }
+    }
+}
+
+#else
+
+bool swiftattention_int8_vnni_available(void) { return false; }
+
+void swiftattention_int8_vnni_dots(const int8_t *w, const float *ws, int64_t lines, int64_t length,
+                                   int64_t first, int64_t end, const void *x, int64_t rows,
+                                   float *y, float beta) {
+    __builtin_trap();                                                              // never called: not available
+}
+
+#endif
