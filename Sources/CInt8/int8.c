@@ -106,21 +106,24 @@ VNNI void swiftattention_int8_vnni_dots(const int8_t *w, const float *ws, int64_
                                         int64_t first, int64_t end, const void *x, int64_t rows,
                                         float *y, float beta) {
     const int64_t blocks = (length + 31) / 32, stride = swiftattention_int8_prepared_bytes(length);
+    // Many rows: runs of lines about 48 KB long, each taken by every group of four rows in
+    // turn, so a run is read from memory once and then from the second-level cache.
+    const int64_t run = rows <= 4 ? end - first : (49152 + length - 1) / length;
     const int8_t *base = x;
-    for (int64_t i = first; i < end; i++) {
+    for (int64_t i0 = first; i0 < end; i0 += run) {
+        const int64_t i1 = end - i0 < run ? end : i0 + run;
         for (int64_t r0 = 0; r0 < rows; r0 += 4) {
-            float dots[4];
             const int count = rows - r0 < 4 ? (int)(rows - r0) : 4;
-            if (rows == 1) {
-                lineDots(1, w + i * length, ws + i * blocks, length, &base, dots);
-            } else {                                                               // rows past the end repeat the last; dropped
-                const int8_t *row[4];
-                for (int r = 0; r < 4; r++) row[r] = base + (r0 + (r < count ? r : count - 1)) * stride;
-                lineDots(4, w + i * length, ws + i * blocks, length, row, dots);
-            }
-            for (int r = 0; r < count; r++) {
-                float *out = y + (r0 + r) * lines + i;
-                *out = beta == 0 ? dots[r] : fmaf(beta, *out, dots[r]);
+            const int8_t *row[4];                                                   // rows past the end repeat the last; dropped
+            for (int r = 0; r < 4; r++) row[r] = base + (r0 + (r < count ? r : count - 1)) * stride;
+            for (int64_t i = i0; i < i1; i++) {
+                float dots[4];
+                if (rows == 1) lineDots(1, w + i * length, ws + i * blocks, length, row, dots);
+                else lineDots(4, w + i * length, ws + i * blocks, length, row, dots);
+                for (int r = 0; r < count; r++) {
+                    float *out = y + (r0 + r) * lines + i;
+                    *out = beta == 0 ? dots[r] : fmaf(beta, *out, dots[r]);
+                }
             }
         }
     }

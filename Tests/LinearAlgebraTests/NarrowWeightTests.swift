@@ -64,7 +64,7 @@ struct NarrowWeightTests {
                 let k = transposed ? 200 : 96, n = transposed ? 96 : 200
                 for rows in [1, 3, 130] {
                     let x = FloatMatrix.random(rows: rows, cols: k, seed: UInt64(rows), distribution: .normal(mean: 0, standardDeviation: 1))
-                    let lineByLine = rows <= WeightMatrix.rowwiseLimit && transposed != transposedLayout
+                    let lineByLine = rows <= narrow.lineByLineLimit && transposed != transposedLayout
                     let referenceX = precision == .int8 && lineByLine ? int8Rounded(x) : x
                     var results: [[Float]] = []
                     for (backend, threads) in [(Backend.swift, 1), (.swift, 2), (.blas, 2)] {

@@ -4,7 +4,8 @@ import Foundation
 import RealModule
 
 /// The products of weights narrower than `Float` with a few rows of `Float`s
-/// (a token being decoded, or a short prompt): `y[r, i] = dot(line i, x[r]) +
+/// (a token being decoded, or a short prompt; with int8 through VNNI, any
+/// number: see ``WeightMatrix/lineByLineLimit``): `y[r, i] = dot(line i, x[r]) +
 /// beta · y[r, i]`, where a line is a stored row of bfloat16s or of int8s with
 /// one scale per block of 32. bfloat16 elements are widened in registers as
 /// they are read (a shift). For int8 lines each row of `x` is first quantized
@@ -57,11 +58,13 @@ package enum NarrowGEMV {
             var job = Job(weights: weights, lines: lines, length: length, x: UnsafeRawPointer(x), rows: rows, y: y, beta: beta, parts: parts, kernel: kernel)
             return withUnsafeMutablePointer(to: &job) { parallelFor(parts, context: $0, Job.task) }
         }
-        // Each row of x quantized once, on this thread, for every line (a few kilobytes).
+        // Each row of x quantized once for every line (a few kilobytes a row; a long prompt's rows on all threads).
         let stride = Int(swiftattention_int8_prepared_bytes(Int64(length)))
         let prepared = UnsafeMutableRawPointer.allocate(byteCount: rows * stride, alignment: 64)
         defer { prepared.deallocate() }
-        for r in 0..<rows { swiftattention_int8_prepare(x + r * length, Int64(length), prepared + r * stride) }
+        parallelRanges(rows, minimum: 32) { range in
+            for r in range { swiftattention_int8_prepare(x + r * length, Int64(length), prepared + r * stride) }
+        }
         var job = Job(weights: weights, lines: lines, length: length, x: UnsafeRawPointer(prepared), rows: rows, y: y, beta: beta, parts: parts, kernel: kernel)
         withUnsafeMutablePointer(to: &job) { parallelFor(parts, context: $0, Job.task) }
     }

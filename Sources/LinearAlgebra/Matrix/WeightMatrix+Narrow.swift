@@ -147,14 +147,23 @@ extension WeightMatrix {
         }
     }
 
-    /// A product with narrow weights: up to ``rowwiseLimit`` rows of
+    /// The rows up to which a `Float` product with these narrow weights runs
+    /// ``NarrowGEMV`` line by line: any number for int8 through the VNNI
+    /// kernel (which multiplies 8-bit integers faster than the GEMM multiplies
+    /// the widened `Float`s), else ``rowwiseLimit``.
+    package var lineByLineLimit: Int {
+        if case .int8 = storage, NarrowGEMV.int8Kernel == .vnni { return .max }
+        return WeightMatrix.rowwiseLimit
+    }
+
+    /// A product with narrow weights: up to ``lineByLineLimit`` rows of
     /// `Float`s whose outputs are dot products with the stored lines run
     /// ``NarrowGEMV``; anything else widens panels of the weights into `S` for
     /// the backend's GEMM.
     func multiplyNarrow<S: MatrixScalar>(_ x: UnsafePointer<S>, rows m: Int, transposed: Bool,
                                          into y: UnsafeMutablePointer<S>, beta: S, backend: Backend) {
         let threads = KernelThreads.current
-        if m <= WeightMatrix.rowwiseLimit && S.self == Float.self && transposed != floatsTransposed {
+        if m <= lineByLineLimit && S.self == Float.self && transposed != floatsTransposed {
             let (xf, yf): (UnsafePointer<Float>, UnsafeMutablePointer<Float>) = (Kernels.raw(x), Kernels.rawMutable(y))
             switch storage {
             case let .bfloat16(values):

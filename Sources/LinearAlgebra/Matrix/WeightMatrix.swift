@@ -31,9 +31,10 @@ public struct WeightMatrix: Sendable, Equatable {
         /// 1.125 bytes per element: 8-bit integers, with one `Float` scale per
         /// block of 32 along the input dimension (llama.cpp's Q8_0 layout, its
         /// scales kept as `Float`). For models computing in `Float`. Products
-        /// of up to 16 rows quantize each row of activations the same way and
-        /// multiply integers (AVX-512 VNNI where the CPU has it), as Q8_0 does;
-        /// longer ones widen the weights and keep the activations' `Float`s.
+        /// quantize each row of activations the same way and multiply
+        /// integers, as Q8_0 does: every product where the CPU has AVX-512
+        /// VNNI; elsewhere those of up to 16 rows (in Swift SIMD), longer ones
+        /// widening the weights and keeping the activations' `Float`s.
         case int8
 
         /// Whether the elements are narrower than `Float` (``bfloat16``, ``int8``).
