@@ -58,6 +58,13 @@ struct CheckpointCLITests {
         }
         expectFailure(try runGPT(["info", "--model", tinyModel, "--dtype", "float32", "--weights", "both"]), code: 64,
                       "--weights both keeps Double weights, which --dtype float32 does not use")
+        // The int8 kernel is named, and SWIFTATTENTION_INT8_KERNEL=swift picks the Swift one on any CPU.
+        let info = try runGPT(["info", "--model", tinyModel, "--dtype", "float32", "--weights", "int8"])
+        #expect(info.out.contains("int8        products") && (info.out.contains("AVX-512 VNNI") || info.out.contains("Swift SIMD")), "\(info.out)")
+        let swift = try runGPT(["info", "--model", tinyModel, "--json", "--dtype", "float32", "--weights", "int8"],
+                               environment: ProcessInfo.processInfo.environment.merging(["SWIFTATTENTION_INT8_KERNEL": "swift"]) { $1 })
+        let kernel = (try JSONSerialization.jsonObject(with: Data(swift.out.utf8)) as? [String: Any])?["int8_kernel"] as? String
+        #expect(kernel == "Swift SIMD", "\(swift.out)")
     }
 
     /// Generating with int8 weights on GPT-2 124M's shapes holds at most
