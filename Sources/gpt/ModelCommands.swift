@@ -221,7 +221,7 @@ struct InfoCommand: ParsableCommand {
             stored      \(gpt.byteCount) bytes (\(String(format: "%.2f", Double(gpt.byteCount) / 1e9)) GB): \(tally.matrices.map { "\($0.count) \($0.storage.argument) matri\($0.count == 1 ? "x" : "ces") \($0.bytes) bytes" }.joined(separator: ", ")); vectors \(tally.vectorBytes) bytes
             loaded in   \(String(format: "%.2f", seconds)) s
             backend     \(options.backend.rawValue), \(LinearAlgebra.threadCount) threads; OpenBLAS kernels \(OpenBLASKernels.summary)
-            """ + (int8 ? "\nint8        \(NarrowGEMV.int8Kernel == .vnni ? "products" : "products of up to 16 rows") by \(NarrowGEMV.int8Kernel.rawValue), activations quantized per block of 32" : ""))
+            """ + (int8 ? "\nint8        \(NarrowGEMV.int8Kernel == .vnni ? "products" : "products of up to \(WeightMatrix.rowwiseLimit) rows") by \(NarrowGEMV.int8Kernel.rawValue), activations quantized per block of 32" : ""))
     }
 }
 

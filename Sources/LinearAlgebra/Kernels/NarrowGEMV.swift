@@ -54,27 +54,27 @@ package enum NarrowGEMV {
     static func run(_ weights: Lines, lines: Int, length: Int, x: UnsafePointer<Float>, rows: Int = 1,
                     y: UnsafeMutablePointer<Float>, beta: Float, threads: Int, kernel: Int8Kernel = int8Kernel) {
         let parts = lines * length < parallelThreshold ? 1 : max(1, min(threads, lines / 8))
-        guard case .int8 = weights else {
-            var job = Job(weights: weights, lines: lines, length: length, x: UnsafeRawPointer(x), rows: rows, y: y, beta: beta, parts: parts, kernel: kernel)
-            return withUnsafeMutablePointer(to: &job) { parallelFor(parts, context: $0, Job.task) }
+        // int8: each row of x quantized once for every line (a few kilobytes a row; a long prompt's rows on all threads).
+        let rowBytes = weights.isInt8 ? Int(swiftattention_int8_prepared_bytes(Int64(length))) : length * 4
+        let prepared = weights.isInt8 ? UnsafeMutableRawPointer.allocate(byteCount: rows * rowBytes, alignment: 64) : nil
+        defer { prepared?.deallocate() }
+        if let prepared {
+            parallelRanges(rows, minimum: 32) { range in
+                for r in range { swiftattention_int8_prepare(x + r * length, Int64(length), prepared + r * rowBytes) }
+            }
         }
-        // Each row of x quantized once for every line (a few kilobytes a row; a long prompt's rows on all threads).
-        let stride = Int(swiftattention_int8_prepared_bytes(Int64(length)))
-        let prepared = UnsafeMutableRawPointer.allocate(byteCount: rows * stride, alignment: 64)
-        defer { prepared.deallocate() }
-        parallelRanges(rows, minimum: 32) { range in
-            for r in range { swiftattention_int8_prepare(x + r * length, Int64(length), prepared + r * stride) }
-        }
-        var job = Job(weights: weights, lines: lines, length: length, x: UnsafeRawPointer(prepared), rows: rows, y: y, beta: beta, parts: parts, kernel: kernel)
+        var job = Job(weights: weights, lines: lines, length: length, x: prepared.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(x),
+                      rowBytes: rowBytes, rows: rows, y: y, beta: beta, parts: parts, kernel: kernel)
         withUnsafeMutablePointer(to: &job) { parallelFor(parts, context: $0, Job.task) }
     }
 
     /// One product, shared by the threads; part `t` takes lines
     /// `t * lines / parts ..< (t + 1) * lines / parts`. For int8 lines `x`
-    /// holds the rows as `swiftattention_int8_prepare` wrote them.
+    /// holds the rows as `swiftattention_int8_prepare` wrote them; rows are
+    /// `rowBytes` apart.
     struct Job {
         let weights: Lines, lines: Int, length: Int
-        let x: UnsafeRawPointer, rows: Int, y: UnsafeMutablePointer<Float>, beta: Float, parts: Int, kernel: Int8Kernel
+        let x: UnsafeRawPointer, rowBytes: Int, rows: Int, y: UnsafeMutablePointer<Float>, beta: Float, parts: Int, kernel: Int8Kernel
 
         static let task: ParallelTask = { job, t in job!.assumingMemoryBound(to: Job.self).pointee.run(t) }
 
@@ -86,7 +86,6 @@ package enum NarrowGEMV {
                                               x, Int64(rows), y, beta)
                 return
             }
-            let rowBytes = weights.isInt8 ? Int(swiftattention_int8_prepared_bytes(Int64(length))) : length &* 4
             let scaleOffset = Int(swiftattention_int8_prepared_scales(Int64(length)))
             /// Row `r` of x: its `Float`s, or its quantized integers and their scales.
             @inline(__always) func row(_ r: Int) -> UnsafeRawPointer { x + r &* rowBytes }

@@ -7,8 +7,9 @@ import CInt8
 // int8 block of 32 runs along the input dimension, as llama.cpp's Q8_0 does.
 
 extension WeightMatrix {
-    /// Elements per int8 block: each block of a line shares one `Float` scale.
-    package static let blockSize = 32
+    /// Elements per int8 block: each block of a line shares one `Float` scale
+    /// (`CInt8`'s block, which its quantizer and kernels use).
+    package static let blockSize = Int(SWIFTATTENTION_INT8_BLOCK)
 
     /// The elements in a stored line (the distance between lines).
     package var lineLength: Int { floatsTransposed ? rows : cols }
