@@ -4,14 +4,13 @@ and not; greedy text against `gpt generate`; concurrent requests against their
 serial answers; every bad request's status and error object; the API key."""
 import concurrent.futures
 import json
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import openai
+
+import http_client
 
 base, keyed_base, gpt, model_dir = sys.argv[1:5]
 client = openai.OpenAI(base_url=base + "/v1", api_key="unused")
@@ -74,13 +73,8 @@ check(together == serial, "eight concurrent requests equal their serial answers"
 
 
 def raw(path, body=None, headers=None, url=base):
-    data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    code, answer = http_client.request(url + path, body, headers)
+    return code, json.loads(answer or b"null")
 
 
 def bad(path, body, status, what):
@@ -108,10 +102,7 @@ code, health = raw("/health")
 check(code == 200 and health["status"] == "ok" and health["running"] == 0, f"/health after all that: {health}")
 # A client that goes mid-answer frees its sequence at the next step, streamed or not.
 def leave_early(stream):
-    host, port = base.split("//")[1].split(":")
-    data = json.dumps({"prompt": "KING:", "max_tokens": 250, "temperature": 0, "ignore_eos": True, "stream": stream}).encode()
-    s = socket.create_connection((host, int(port)))
-    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(data) + data)
+    s = http_client.send_completion(base, {"prompt": "KING:", "max_tokens": 250, "temperature": 0, "ignore_eos": True, "stream": stream})
     time.sleep(0.3)
     running = raw("/health")[1]["running"]
     s.close()

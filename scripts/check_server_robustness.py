@@ -9,14 +9,12 @@ Standard library only."""
 import concurrent.futures
 import json
 import random
-import socket
 import sys
 import time
-import urllib.error
-import urllib.request
+
+import http_client
 
 base, pid, total, clients = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-host, port = base.split("//")[1].split(":")
 failures = []
 
 
@@ -35,13 +33,7 @@ def rss_mib():
 
 
 def post(path, body, timeout=120):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    return http_client.request(base + path, body, timeout=timeout)
 
 
 def answer(body):
@@ -75,9 +67,7 @@ malformed = [
 
 def abandon(body, after_chunks):
     """Sends a request on a raw connection and closes it mid-answer."""
-    data = json.dumps(body).encode()
-    s = socket.create_connection((host, int(port)), timeout=60)
-    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(data) + data)
+    s = http_client.send_completion(base, body)
     if body.get("stream"):
         seen = b""
         while seen.count(b"data: ") < after_chunks:
@@ -126,8 +116,7 @@ with concurrent.futures.ThreadPoolExecutor(clients) as pool:
 
 health = {}
 for _ in range(50):                                                    # abandoned sequences are freed at the next step
-    with urllib.request.urlopen(base + "/health", timeout=10) as resp:
-        health = json.loads(resp.read())
+    health = json.loads(http_client.request(base + "/health", timeout=10)[1])
     if health.get("running") == 0 and health.get("waiting") == 0:
         break
     time.sleep(0.1)

@@ -15,7 +15,8 @@ label = sys.argv[4] if len(sys.argv) > 4 else base
 
 
 def stream(i):
-    body = {"prompt": [464 + i, 2068, 7586, 21831], "max_tokens": tokens, "temperature": 0, "stream": True,
+    # Text, not token ids, so any model's tokenizer takes it (each client's its own).
+    body = {"prompt": f"The quick brown fox {i}", "max_tokens": tokens, "temperature": 0, "stream": True,
             "ignore_eos": True, "stream_options": {"include_usage": True}}
     req = urllib.request.Request(base + "/v1/completions", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     count, first, start = 0, None, time.perf_counter()

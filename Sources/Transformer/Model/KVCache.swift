@@ -111,3 +111,14 @@ public final class KVCache {
         func values(head h: Int) -> UnsafeMutablePointer<S> { values + h * capacity * headSize }
     }
 }
+
+extension UnsafeBufferPointer {
+    /// The rows that the sequences before `end` (one layer each, in order) add
+    /// in a pass: where sequence `end`'s rows start, or with `end == count`
+    /// the rows of them all.
+    package func rows<S: MatrixScalar>(before end: Int) -> Int where Element == KVCache.Layer<S> {
+        var n = 0
+        for s in 0..<end { n += self[s].rows }
+        return n
+    }
+}

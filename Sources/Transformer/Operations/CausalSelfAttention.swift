@@ -126,11 +126,11 @@ public struct CausalSelfAttention: OperationModel, ParameterModule, Equatable {
                                         into y: UnsafeMutablePointer<S>, backend: Backend,
                                         patterns: UnsafeMutablePointer<Double>? = nil) {
         let hd = headSize, qd = queryWidth, kd = nKVHead * hd
-        var n = 0, longest = 0, most = 0                                               // rows in all; the most positions, and rows, of one sequence
+        let n = caches.rows(before: caches.count)                                      // rows in all
+        var longest = 0, most = 0                                                      // the most positions, and rows, of one sequence
         for cache in caches {
             precondition(cache.headSize == hd && cache.heads == nKVHead && cache.count + cache.rows <= cache.capacity,
                          "CausalSelfAttention: a cache of \(cache.capacity) positions of \(cache.heads) heads of \(cache.headSize) cannot take \(cache.rows) rows after \(cache.count) of \(nKVHead) heads of \(hd)")
-            n += cache.rows
             longest = max(longest, cache.count + cache.rows)
             most = max(most, cache.rows)
         }
@@ -195,8 +195,7 @@ private struct HeadAttention<S: MatrixScalar> {
     /// Item `item`: query head `item % heads` of sequence `item / heads`, in worker `worker`'s scores.
     func run(item: Int, worker: Int) {
         let sequence = item / heads, head = item % heads, cache = caches[sequence]
-        var first = 0                                                                  // the sequence's first row
-        for s in 0..<sequence { first += caches[s].rows }
+        let first = caches.rows(before: sequence)                                     // the sequence's first row
         let n = cache.rows, hd = cache.headSize, ldo = heads * hd, start = cache.count, total = start + n
         let queries = self.queries + first * ldq, out = self.out + first * ldo
         let k = cache.keys(head: head / group), v = cache.values(head: head / group)

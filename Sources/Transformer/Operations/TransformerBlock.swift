@@ -65,8 +65,7 @@ public struct TransformerBlock: OperationModel, ParameterModule, Equatable {
     /// With a `recorder` (a trace, one sequence), the attention patterns and both updates are copied to it.
     package func apply<S: MatrixScalar>(_ x: UnsafeMutablePointer<S>, caches: UnsafeBufferPointer<KVCache.Layer<S>>, workspace ws: Workspace,
                                         backend: Backend, recorder: TraceRecorder? = nil) {
-        var n = 0
-        for cache in caches { n += cache.rows }
+        let n = caches.rows(before: caches.count)
         let d = width, total = caches[0].count + n                                     // (positions seen: with a recorder, one sequence)
         let h = ws.buffer(.h, n * d, of: S.self), update = ws.buffer(.update, n * d, of: S.self)
         ln1.apply(x, rows: n, width: d, into: h)                                        // [n, d]
