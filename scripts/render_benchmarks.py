@@ -140,7 +140,10 @@ def main():
     lines = ["# Benchmarks", "",
              f"Produced by `{command}` on {datetime.date.today().isoformat()}; every number below is what that run printed.",
              "Medians of repeated runs after a warm-up (min beside them). Timings on this machine are noisy (±5–10 %):",
-             "compare rows of the same run, not runs of different days.", "", "## Machine", ""] + machine() + [""]
+             "compare rows of the same run, not runs of different days. On the project's VMs the memory's read bandwidth",
+             "also swings between about 35 and 65 GB/s from one minute to the next, so a product timed in a fast minute",
+             "can read at over 100 % of a `memory read` timed in a slow one; the model suite times its read between the",
+             "decode runs it is compared with.", "", "## Machine", ""] + machine() + [""]
     if peak:
         lines += [f"Nominal peak: {peak:.1f} GFLOP/s per core in `Double`, twice that in `Float` (the nominal clock × {per_cycle} "
                   f"double-precision flops per cycle: {unit}); each row's share of peak is against its thread count's "
@@ -149,9 +152,9 @@ def main():
     titles = {"gemm": "GEMM (`raw` is `cblas_dgemm` called directly on the same buffers)",
               "sgemm": "SGEMM: the same shapes in `Float` (`raw` is `cblas_sgemm`; peak is twice the double-precision one)",
               "gemv": "GEMV (bytes of the matrix read per second; `memory read` is a plain streaming sum)",
-              "sgemv": "SGEMV: `Float` matrix–vector products (`raw` is `cblas_sgemv`)",
+              "sgemv": "SGEMV: `Float` matrix–vector products (`raw` is `cblas_sgemv`), and the same weights held as bfloat16 and int8 (`int8` is the kernel this CPU takes, `int8 swift` the pure-Swift one)",
               "ops": "Operations (GPT-2 widths: d = 768, 12 heads)",
-              "model": "GPT-2 124M shapes, random Float-valued weights: computed in Double with the weights held as Double (…/f64-double), as Float (…/f64-float32) or both (…/f64-both, the default), and computed in Float (…/f32, `--dtype float32`); then SmolLM2-135M shapes (the Llama family) in f64-both and f32"}
+              "model": "GPT-2 124M shapes, random Float-valued weights: computed in Double with the weights held as Double (…/f64-double), as Float (…/f64-float32) or both (…/f64-both, the default), and computed in Float (…/f32, `--dtype float32`), and in Float with bfloat16 or int8 weights (…/f32-bf16, …/f32-int8, `--weights bf16|int8`); then SmolLM2-135M shapes (the Llama family) in f64-both, f32, f32-bf16 and f32-int8"}
     titles["tokenizer"] = "Tokenizer (GPT-2 byte-level BPE, 1 MB of English)"
     for suite in ("gemm", "sgemm", "gemv", "sgemv", "ops", "model", "tokenizer"):
         group = [r for r in rows if r["suite"] == suite]
