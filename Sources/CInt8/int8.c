@@ -2,48 +2,132 @@
 #include <math.h>
 #include <string.h>
 
-void swiftattention_int8_quantize(const float *x, int64_t count, int8_t *q, float *scales) {
-    for (int64_t start = 0, b = 0; start < count; start += SWIFTATTENTION_INT8_BLOCK, b++) {
-        const int64_t n = count - start < SWIFTATTENTION_INT8_BLOCK ? count - start : SWIFTATTENTION_INT8_BLOCK;
-        const float *v = x + start;
-        float largest = 0;
-        int finite = 1;
-        for (int64_t i = 0; i < n; i++) {
-            const float a = fabsf(v[i]);
-            largest = a > largest ? a : largest;
-            finite &= a <= 3.40282347e38f;                       // false for NaN and infinities
-        }
-        if (!finite) {                                           // the first non-finite element, for `nonFinite` to report
-            int64_t i = 0;
-            while (fabsf(v[i]) <= 3.40282347e38f) i++;
-            scales[b] = v[i];
-            memset(q + start, 0, (size_t)n);
-            continue;
-        }
-        scales[b] = largest / 127;
-        const float inverse = largest > 0 ? 127 / largest : 0;
-        for (int64_t i = 0; i < n; i++) {
-            // Adding and taking away 1.5 · 2^23 rounds to the nearest integer (ties to even) for |t| ≤ 2^22,
-            // in plain float arithmetic the compiler vectorizes.
-            const float t = v[i] * inverse;
-            q[start + i] = (int8_t)(int32_t)((t + 12582912.0f) - 12582912.0f);
-        }
+/// Quantizes one block of `n` (at most 32) floats into `q` and returns its scale.
+static inline float plainBlock(const float *v, int64_t n, int8_t *q) {
+    float largest = 0;
+    int finite = 1;
+    for (int64_t i = 0; i < n; i++) {
+        const float a = fabsf(v[i]);
+        largest = a > largest ? a : largest;
+        finite &= a <= 3.40282347e38f;                           // false for NaN and infinities
     }
+    if (!finite) {                                               // the first non-finite element, for `nonFinite` to report
+        int64_t i = 0;
+        while (fabsf(v[i]) <= 3.40282347e38f) i++;
+        memset(q, 0, (size_t)n);
+        return v[i];
+    }
+    const float inverse = largest > 0 ? 127 / largest : 0;
+    for (int64_t i = 0; i < n; i++) {
+        // Adding and taking away 1.5 · 2^23 rounds to the nearest integer (ties to even) for |t| ≤ 2^22,
+        // in plain float arithmetic the compiler vectorizes.
+        const float t = v[i] * inverse;
+        q[i] = (int8_t)(int32_t)((t + 12582912.0f) - 12582912.0f);
+    }
+    return largest / 127;
 }
 
-void swiftattention_int8_prepare(const float *x, int64_t count, void *prepared) {
-    int8_t *q = prepared;
-    float *scales = (float *)(q + swiftattention_int8_prepared_scales(count));
-    int32_t *corrections = (int32_t *)(q + swiftattention_int8_prepared_corrections(count));
-    memset(prepared, 0, (size_t)swiftattention_int8_prepared_bytes(count));
-    swiftattention_int8_quantize(x, count, q, scales);
-    for (int64_t l = 0; l < swiftattention_int8_prepared_scales(count) / 4; l++) {
+/// The corrections of a prepared row's integers `q` (`padded` of them, a multiple of 64): per 4, `-128` times their sum.
+static void plainCorrections(const int8_t *q, int64_t padded, int32_t *corrections) {
+    for (int64_t l = 0; l < padded / 4; l++) {
         corrections[l] = -128 * ((int32_t)q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3]);
     }
 }
 
+/// Zeroes what lies between a prepared row's parts (`count` integers, then scales, then corrections).
+static void zeroPadding(int64_t count, void *prepared) {
+    int8_t *bytes = prepared;
+    const int64_t blocks = (count + 31) / 32, scales = swiftattention_int8_prepared_scales(count);
+    memset(bytes + count, 0, (size_t)(scales - count));
+    memset(bytes + scales + 4 * blocks, 0, (size_t)(swiftattention_int8_prepared_corrections(count) - scales - 4 * blocks));
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+/// Whether this CPU has AVX-512 F, BW and VL (what `vectorBlock` and `vectorCorrections` need); asked once.
+static bool avx512(void) {
+    static int known = -1;                                       // a benign race: every thread computes the same answer
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    }
+    return known;
+}
+
+/// `plainBlock` in AVX-512, to the same bits: the same products `v[i] * inverse`, rounded to
+/// nearest even by the conversion; a block holding a NaN or an infinity goes to `plainBlock`.
+static inline AVX512 float vectorBlock(const float *v, int64_t n, int8_t *q) {
+    const __mmask16 low = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+    const __mmask16 high = n >= 32 ? 0xffff : (n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1));
+    const __m512 a = _mm512_maskz_loadu_ps(low, v), b = _mm512_maskz_loadu_ps(high, v + 16);
+    const __m512 magnitudes = _mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b));
+    // Not ≤ the largest finite Float (unordered too): an infinity or a NaN in either half.
+    const __m512 finiteLimit = _mm512_set1_ps(3.40282347e38f);
+    if (_mm512_cmp_ps_mask(_mm512_abs_ps(a), finiteLimit, _CMP_NLE_UQ) | _mm512_cmp_ps_mask(_mm512_abs_ps(b), finiteLimit, _CMP_NLE_UQ)) {
+        return plainBlock(v, n, q);
+    }
+    const float largest = _mm512_reduce_max_ps(magnitudes);
+    const float inverse = largest > 0 ? 127 / largest : 0;
+    const __m512 by = _mm512_set1_ps(inverse);
+#define NEAREST_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+    _mm_mask_storeu_epi8(q, low, _mm512_cvtepi32_epi8(_mm512_cvt_roundps_epi32(_mm512_mul_ps(a, by), NEAREST_EVEN)));
+    _mm_mask_storeu_epi8(q + 16, high, _mm512_cvtepi32_epi8(_mm512_cvt_roundps_epi32(_mm512_mul_ps(b, by), NEAREST_EVEN)));
+    return largest / 127;
+}
+
+/// `plainCorrections` in AVX-512: 64 integers at a time, summed in pairs (times 1) and then in
+/// pairs of pairs (times -128).
+static AVX512 void vectorCorrections(const int8_t *q, int64_t padded, int32_t *corrections) {
+    const __m512i ones = _mm512_set1_epi8(1), minus128 = _mm512_set1_epi16(-128);
+    for (int64_t c = 0; c < padded; c += 64) {
+        const __m512i pairs = _mm512_maddubs_epi16(ones, _mm512_loadu_si512(q + c));          // 32 int16: q[2j] + q[2j + 1]
+        _mm512_storeu_si512(corrections + c / 4, _mm512_madd_epi16(pairs, minus128));       // 16 int32
+    }
+}
+
+static AVX512 void vectorQuantize(const float *x, int64_t count, int8_t *q, float *scales) {
+    for (int64_t start = 0, b = 0; start < count; start += SWIFTATTENTION_INT8_BLOCK, b++) {
+        const int64_t n = count - start < SWIFTATTENTION_INT8_BLOCK ? count - start : SWIFTATTENTION_INT8_BLOCK;
+        scales[b] = vectorBlock(x + start, n, q + start);
+    }
+}
+#else
+static bool avx512(void) { return false; }
+static void vectorQuantize(const float *x, int64_t count, int8_t *q, float *scales) { __builtin_trap(); }
+static void vectorCorrections(const int8_t *q, int64_t padded, int32_t *corrections) { __builtin_trap(); }
+#endif
+
+static void plainQuantize(const float *x, int64_t count, int8_t *q, float *scales) {
+    for (int64_t start = 0, b = 0; start < count; start += SWIFTATTENTION_INT8_BLOCK, b++) {
+        const int64_t n = count - start < SWIFTATTENTION_INT8_BLOCK ? count - start : SWIFTATTENTION_INT8_BLOCK;
+        scales[b] = plainBlock(x + start, n, q + start);
+    }
+}
+
+void swiftattention_int8_quantize(const float *x, int64_t count, int8_t *q, float *scales) {
+    if (avx512()) vectorQuantize(x, count, q, scales);
+    else plainQuantize(x, count, q, scales);
+}
+
+void swiftattention_int8_prepare_plain(const float *x, int64_t count, void *prepared) {
+    int8_t *q = prepared;
+    zeroPadding(count, prepared);
+    plainQuantize(x, count, q, (float *)(q + swiftattention_int8_prepared_scales(count)));
+    plainCorrections(q, swiftattention_int8_prepared_scales(count), (int32_t *)(q + swiftattention_int8_prepared_corrections(count)));
+}
+
+void swiftattention_int8_prepare(const float *x, int64_t count, void *prepared) {
+    if (!avx512()) return swiftattention_int8_prepare_plain(x, count, prepared);
+    int8_t *q = prepared;
+    zeroPadding(count, prepared);
+    vectorQuantize(x, count, q, (float *)(q + swiftattention_int8_prepared_scales(count)));
+    vectorCorrections(q, swiftattention_int8_prepared_scales(count), (int32_t *)(q + swiftattention_int8_prepared_corrections(count)));
+}
+
+#if defined(__x86_64__)
 
 bool swiftattention_int8_vnni_available(void) {
     __builtin_cpu_init();

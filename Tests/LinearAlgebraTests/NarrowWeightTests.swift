@@ -1,4 +1,5 @@
 @testable import LinearAlgebra
+import CInt8
 import TestSupport
 import Testing
 
@@ -116,6 +117,30 @@ struct NarrowWeightTests {
             if byKernel.count == 2 {
                 let apart = zip(byKernel[0], byKernel[1]).enumerated().map { i, p in abs(Double(p.0 - p.1)) / magnitude.elements[i] }.max()!
                 #expect(apart < 2e-6, "[\(lines), \(length)]")
+            }
+        }
+    }
+
+    /// A row of activations prepared for the int8 products comes out the same,
+    /// byte for byte, from the vector code (where the CPU has AVX-512) and from
+    /// plain C: ragged lengths, ties (halves once scaled), all-zero blocks and
+    /// blocks holding a NaN or an infinity.
+    @Test func int8PreparedRowsAgree() {
+        var generator = SeededGenerator(seed: 12)
+        for (trial, length) in [1, 3, 5, 17, 31, 32, 33, 64, 70, 100, 576, 768, 3077].enumerated() {
+            for variant in 0..<4 {
+                var x = (0..<length).map { _ in Float(Double(generator.next() % 2001) / 8 - 125) }   // many halves: ties
+                switch variant {
+                case 1: x[Int(generator.next() % UInt64(length))] = 127                           // scale 1: x itself rounded
+                case 2: x[Int(generator.next() % UInt64(length))] = [Float.nan, .infinity, -.infinity][trial % 3]
+                case 3: for i in 0..<min(length, 40) { x[i] = 0 }
+                default: break
+                }
+                let bytes = Int(swiftattention_int8_prepared_bytes(Int64(length)))
+                var vector = [UInt8](repeating: 0xAA, count: bytes), plain = [UInt8](repeating: 0x55, count: bytes)
+                swiftattention_int8_prepare(x, Int64(length), &vector)
+                swiftattention_int8_prepare_plain(x, Int64(length), &plain)
+                #expect(vector == plain, "length \(length), variant \(variant)")
             }
         }
     }

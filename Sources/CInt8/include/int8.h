@@ -34,7 +34,13 @@ static inline int64_t swiftattention_int8_prepared_bytes(int64_t count) {
 /// `swiftattention_int8_quantize`'s integers zero-padded to a multiple of 64,
 /// its scales zero-padded to a multiple of 16 blocks, and per 4 elements
 /// `-128` times their sum (what the VNNI kernel's unsigned trick adds).
+/// On a CPU with AVX-512 (F, BW, VL) this, like `swiftattention_int8_quantize`,
+/// runs in vector code, writing the same bytes as the plain C below.
 void swiftattention_int8_prepare(const float *x, int64_t count, void *prepared);
+
+/// `swiftattention_int8_prepare` in plain C whatever the CPU: what it does
+/// without AVX-512, and the reference its vector code is tested against.
+void swiftattention_int8_prepare_plain(const float *x, int64_t count, void *prepared);
 
 /// Whether this CPU runs `swiftattention_int8_vnni_dots` (AVX-512 F, BW, VL
 /// and VNNI); false on other architectures.
