@@ -46,15 +46,12 @@ static void zeroPadding(int64_t count, void *prepared) {
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define NEAREST_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
-/// Whether this CPU has AVX-512 F, BW and VL (what `vectorBlock` and `vectorCorrections` need); asked once.
+/// Whether this CPU has AVX-512 F, BW and VL (what `vectorBlock` and `vectorCorrections` need).
 static bool avx512(void) {
-    static int known = -1;                                       // a benign race: every thread computes the same answer
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-    }
-    return known;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 }
 
 /// `plainBlock` in AVX-512, to the same bits: the same products `v[i] * inverse`, rounded to
@@ -62,17 +59,15 @@ static bool avx512(void) {
 static inline AVX512 float vectorBlock(const float *v, int64_t n, int8_t *q) {
     const __mmask16 low = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
     const __mmask16 high = n >= 32 ? 0xffff : (n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1));
-    const __m512 a = _mm512_maskz_loadu_ps(low, v), b = _mm512_maskz_loadu_ps(high, v + 16);
-    const __m512 magnitudes = _mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b));
+    const __m512 a = _mm512_maskz_loadu_ps(low, v), b = _mm512_maskz_loadu_ps(high, v + 16);   // lanes past n: 0
+    const __m512 absA = _mm512_abs_ps(a), absB = _mm512_abs_ps(b), finiteLimit = _mm512_set1_ps(3.40282347e38f);
     // Not ≤ the largest finite Float (unordered too): an infinity or a NaN in either half.
-    const __m512 finiteLimit = _mm512_set1_ps(3.40282347e38f);
-    if (_mm512_cmp_ps_mask(_mm512_abs_ps(a), finiteLimit, _CMP_NLE_UQ) | _mm512_cmp_ps_mask(_mm512_abs_ps(b), finiteLimit, _CMP_NLE_UQ)) {
+    if (_mm512_cmp_ps_mask(absA, finiteLimit, _CMP_NLE_UQ) | _mm512_cmp_ps_mask(absB, finiteLimit, _CMP_NLE_UQ)) {
         return plainBlock(v, n, q);
     }
-    const float largest = _mm512_reduce_max_ps(magnitudes);
+    const float largest = _mm512_reduce_max_ps(_mm512_max_ps(absA, absB));
     const float inverse = largest > 0 ? 127 / largest : 0;
     const __m512 by = _mm512_set1_ps(inverse);
-#define NEAREST_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
     _mm_mask_storeu_epi8(q, low, _mm512_cvtepi32_epi8(_mm512_cvt_roundps_epi32(_mm512_mul_ps(a, by), NEAREST_EVEN)));
     _mm_mask_storeu_epi8(q + 16, high, _mm512_cvtepi32_epi8(_mm512_cvt_roundps_epi32(_mm512_mul_ps(b, by), NEAREST_EVEN)));
     return largest / 127;
