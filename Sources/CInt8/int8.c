@@ -107,27 +107,30 @@ void swiftattention_int8_quantize(const float *x, int64_t count, int8_t *q, floa
     else plainQuantize(x, count, q, scales);
 }
 
-void swiftattention_int8_prepare_plain(const float *x, int64_t count, void *prepared) {
+/// A prepared row (see the header), in AVX-512 (`vector`) or plain C.
+static void prepare(const float *x, int64_t count, void *prepared, bool vector) {
     int8_t *q = prepared;
+    const int64_t padded = swiftattention_int8_prepared_scales(count);
+    float *scales = (float *)(q + padded);
+    int32_t *corrections = (int32_t *)(q + swiftattention_int8_prepared_corrections(count));
     zeroPadding(count, prepared);
-    plainQuantize(x, count, q, (float *)(q + swiftattention_int8_prepared_scales(count)));
-    plainCorrections(q, swiftattention_int8_prepared_scales(count), (int32_t *)(q + swiftattention_int8_prepared_corrections(count)));
+    if (vector) {
+        vectorQuantize(x, count, q, scales);
+        vectorCorrections(q, padded, corrections);
+    } else {
+        plainQuantize(x, count, q, scales);
+        plainCorrections(q, padded, corrections);
+    }
 }
 
-void swiftattention_int8_prepare(const float *x, int64_t count, void *prepared) {
-    if (!avx512()) return swiftattention_int8_prepare_plain(x, count, prepared);
-    int8_t *q = prepared;
-    zeroPadding(count, prepared);
-    vectorQuantize(x, count, q, (float *)(q + swiftattention_int8_prepared_scales(count)));
-    vectorCorrections(q, swiftattention_int8_prepared_scales(count), (int32_t *)(q + swiftattention_int8_prepared_corrections(count)));
-}
+void swiftattention_int8_prepare(const float *x, int64_t count, void *prepared) { prepare(x, count, prepared, avx512()); }
+
+void swiftattention_int8_prepare_plain(const float *x, int64_t count, void *prepared) { prepare(x, count, prepared, false); }
 
 #if defined(__x86_64__)
 
 bool swiftattention_int8_vnni_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    return avx512() && __builtin_cpu_supports("avx512vnni");
 }
 
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
